@@ -1,0 +1,111 @@
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        if not extra_fields["is_staff"] or not extra_fields["is_superuser"]:
+            raise ValueError("A superuser needs is_staff and is_superuser.")
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """Everyone who logs in: distributors and staff. The email address is the login."""
+
+    username = None
+    email = models.EmailField(_("email address"), unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self):
+        return self.email
+
+    @property
+    def is_approved_buyer(self) -> bool:
+        """A distributor whose account staff approved (or that needed no approval)."""
+        distributor = getattr(self, "distributor", None)
+        return distributor is not None and distributor.is_approved
+
+
+class BusinessType(models.TextChoices):
+    OFFLINE_SHOP = "offline_shop", _("Offline shop")
+    ONLINE_SHOP = "online_shop", _("Online shop (Shopify, Shopyy ...)")
+    MARKETPLACE = "marketplace", _("Marketplace seller (Amazon, eBay, AliExpress ...)")
+    INFLUENCER = "influencer", _("Influencer")
+    DROPSHIPPER = "dropshipper", _("Dropshipper")
+    OTHER = "other", _("Other")
+
+
+class Distributor(models.Model):
+    """The business behind a buyer's account: what a wholesale shop needs to know to sell."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for approval")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="distributor", verbose_name=_("user")
+    )
+    company_name = models.CharField(_("company name"), max_length=200)
+    contact_name = models.CharField(_("contact name"), max_length=200)
+    country = CountryField(_("country"))
+    business_type = models.CharField(
+        _("business type"), max_length=20, choices=BusinessType.choices
+    )
+    phone = models.CharField(_("phone or WhatsApp"), max_length=40)
+    website = models.URLField(_("website"), blank=True)
+    tax_number = models.CharField(_("tax / VAT number"), max_length=50, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.APPROVED
+    )
+    status_changed_at = models.DateTimeField(_("status changed"), default=timezone.now)
+    status_changed_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("status changed by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("distributor")
+        verbose_name_plural = _("distributors")
+        indexes = [models.Index(fields=["status", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.company_name} ({self.user.email})"
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == self.Status.APPROVED

@@ -1,0 +1,100 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+from django.utils.text import slugify
+
+from catalog.models import Category, PriceTier, Product, Variant
+from catalog.services import product_refresh
+from members.models import BusinessType, Distributor, User
+
+PASSWORD = "demo-pass-2024"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.test")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def verified(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+            from allauth.account.models import EmailAddress
+
+            EmailAddress.objects.get_or_create(
+                user=obj, email=obj.email, defaults={"verified": True, "primary": True}
+            )
+
+
+class StaffFactory(UserFactory):
+    is_staff = True
+
+
+class DistributorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Distributor
+
+    user = factory.SubFactory(UserFactory)
+    company_name = factory.Sequence(lambda n: f"Trading Co {n}")
+    contact_name = "Ana Buyer"
+    country = "ES"
+    business_type = BusinessType.ONLINE_SHOP
+    phone = "+34 600 000 000"
+    status = Distributor.Status.APPROVED
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Category
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Category {n}")
+    slug = factory.LazyAttribute(lambda o: slugify(o.name))
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    """A published product with three tiers (4.20 / 3.80 / 3.30) and two variants in stock."""
+
+    class Meta:
+        model = Product
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Cotton T-shirt {n}")
+    slug = factory.LazyAttribute(lambda o: slugify(o.name))
+    category = factory.SubFactory(CategoryFactory)
+    description = "Heavy cotton, pre-shrunk."
+    status = Product.Status.PUBLISHED
+    published_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+    option1_name = "Size"
+
+    @factory.post_generation
+    def tiers(obj, create, extracted, **kwargs):
+        if not create:
+            return
+        rows = extracted if extracted is not None else [(1, "4.20"), (10, "3.80"), (50, "3.30")]
+        for min_quantity, price in rows:
+            PriceTier.objects.create(
+                product=obj, min_quantity=min_quantity, unit_price=Decimal(price)
+            )
+
+    @factory.post_generation
+    def variants(obj, create, extracted, **kwargs):
+        if not create:
+            return
+        sizes = extracted if extracted is not None else ["S", "M"]
+        for index, size in enumerate(sizes):
+            Variant.objects.create(
+                product=obj,
+                sku=f"{obj.slug.upper()}-{size}",
+                option1=size,
+                stock=100,
+                weight_grams=200,
+                position=index,
+            )
+        product_refresh(product_ids=[obj.pk])
+        obj.refresh_from_db()

@@ -1,0 +1,25 @@
+from allauth.account.decorators import secure_admin_login
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+from . import health
+
+# allauth's rate limits only guard its own login view: send the admin's login through it.
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = settings.WHOLESALE_SHOP_NAME
+admin.site.site_title = settings.WHOLESALE_SHOP_NAME
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("account/", include("members.urls")),
+    path("", include("catalog.urls")),
+]
+
+if settings.WHOLESALE_SERVE_MEDIA:
+    urlpatterns += [
+        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    ]
