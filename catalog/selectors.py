@@ -134,7 +134,9 @@ def product_list(*, category: CategoryNode | None = None, sort: str = "newest") 
 
 
 def normalise_term(term: str) -> str:
-    return " ".join(term.split())[: settings.WHOLESALE_SEARCH_MAX_LENGTH].strip()
+    """Collapse whitespace, drop control characters (PostgreSQL refuses NUL), cap the length."""
+    printable = "".join(ch if ch.isprintable() else " " for ch in term)
+    return " ".join(printable.split())[: settings.WHOLESALE_SEARCH_MAX_LENGTH].strip()
 
 
 def product_search(
