@@ -203,3 +203,17 @@ class TestThePageCache:
         client.get("/catalog/?category=bags")
         html = client.get("/catalog/?category=apparel").content.decode()
         assert "Canvas Tote" not in html
+
+
+class TestWithTheCacheDown:
+    def test_the_storefront_still_serves(self, client, settings, shelf):
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": "redis://127.0.0.1:1/0",
+                "OPTIONS": {"socket_connect_timeout": 0.2},
+            }
+        }
+        product = shelf["products"][0]
+        for url in ("/", "/catalog/", "/catalog/?q=tote", product.get_absolute_url()):
+            assert client.get(url).status_code == 200, url
