@@ -98,3 +98,14 @@ class ProductFactory(factory.django.DjangoModelFactory):
             )
         product_refresh(product_ids=[obj.pk])
         obj.refresh_from_db()
+
+
+class EditorFactory(StaffFactory):
+    """A staff user with every catalog model permission, as the editor role has."""
+
+    @factory.post_generation
+    def catalog_permissions(obj, create, extracted, **kwargs):
+        if create:
+            from django.contrib.auth.models import Permission
+
+            obj.user_permissions.add(*Permission.objects.filter(content_type__app_label="catalog"))
