@@ -1,42 +1,113 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
-from django_countries.fields import LazyTypedChoiceField
 
-from .models import BusinessType, Distributor
+from .models import PROFILE_FIELDS, BusinessType, Distributor
+from .services import distributor_register
+
+# Signup and the profile page ask the same questions, so they explain them the same way.
+HELP_TEXTS = {
+    "company_name": _("The business name that goes on invoices and shipping documents."),
+    "contact_name": _("The person we talk to about orders."),
+    "country": _("Where your business is based; it decides shipping options and taxes."),
+    "business_type": _("How you sell: it helps us suggest products and terms that fit."),
+    "phone": _("With the country code, e.g. +34 600 000 000. We may contact you on WhatsApp."),
+    "website": _("Your web shop, marketplace store or social media page, if you have one."),
+    "tax_number": _("Needed on invoices for EU buyers and in some other countries."),
+}
+
+AUTOCOMPLETE = {
+    "company_name": "organization",
+    "contact_name": "name",
+    "country": "country",
+    "phone": "tel",
+    "website": "url",
+}
+
+
+def _widget_attrs(name: str) -> dict:
+    return {"autocomplete": AUTOCOMPLETE[name]} if name in AUTOCOMPLETE else {}
 
 
 class DistributorSignupForm(forms.Form):
-    """The business questions allauth's signup asks after email and password."""
+    """The business questions allauth's signup asks after email and password.
 
-    company_name = forms.CharField(label=_("Company name"), max_length=200)
-    contact_name = forms.CharField(label=_("Your name"), max_length=200)
-    country = LazyTypedChoiceField(label=_("Country"), choices=countries)
-    business_type = forms.ChoiceField(label=_("Business type"), choices=BusinessType.choices)
-    phone = forms.CharField(label=_("Phone or WhatsApp"), max_length=40)
-    website = forms.URLField(label=_("Website or shop link"), required=False, assume_scheme="https")
-    tax_number = forms.CharField(label=_("Tax / VAT number"), max_length=50, required=False)
+    allauth builds its signup form on top of this class, so `field_order` and `fieldsets` below
+    apply to the whole form, email and passwords included.
+    """
+
+    LOGIN_FIELDS = ("email", "password1", "password2")
+    field_order = [*LOGIN_FIELDS, *PROFILE_FIELDS]
+
+    company_name = forms.CharField(
+        label=_("Company name"),
+        max_length=200,
+        help_text=HELP_TEXTS["company_name"],
+        widget=forms.TextInput(attrs=_widget_attrs("company_name")),
+    )
+    contact_name = forms.CharField(
+        label=_("Your name"),
+        max_length=200,
+        help_text=HELP_TEXTS["contact_name"],
+        widget=forms.TextInput(attrs=_widget_attrs("contact_name")),
+    )
+    country = forms.ChoiceField(
+        label=_("Country"),
+        choices=lambda: [("", _("Choose your country")), *countries],
+        help_text=HELP_TEXTS["country"],
+        widget=forms.Select(attrs=_widget_attrs("country")),
+    )
+    business_type = forms.ChoiceField(
+        label=_("Business type"),
+        choices=[("", _("Choose one")), *BusinessType.choices],
+        help_text=HELP_TEXTS["business_type"],
+    )
+    phone = forms.CharField(
+        label=_("Phone or WhatsApp"),
+        max_length=40,
+        help_text=HELP_TEXTS["phone"],
+        widget=forms.TextInput(attrs={**_widget_attrs("phone"), "type": "tel"}),
+    )
+    website = forms.URLField(
+        label=_("Website or shop link"),
+        required=False,
+        assume_scheme="https",
+        help_text=HELP_TEXTS["website"],
+        widget=forms.URLInput(attrs=_widget_attrs("website")),
+    )
+    tax_number = forms.CharField(
+        label=_("Tax / VAT number"),
+        max_length=50,
+        required=False,
+        help_text=HELP_TEXTS["tax_number"],
+    )
+
+    def fieldsets(self) -> list[tuple[str, list]]:
+        """The visible fields in two groups, for templates: how you log in, and your business."""
+        login, business = [], []
+        for field in self.visible_fields():
+            (login if field.name in self.LOGIN_FIELDS else business).append(field)
+        return [(_("Your login"), login), (_("Your business"), business)]
 
     def signup(self, request, user):
-        from .services import distributor_register
-
         distributor_register(user=user, **{f: self.cleaned_data[f] for f in PROFILE_FIELDS})
 
 
-PROFILE_FIELDS = [
-    "company_name",
-    "contact_name",
-    "country",
-    "business_type",
-    "phone",
-    "website",
-    "tax_number",
-]
-
-
 class DistributorProfileForm(forms.ModelForm):
-    website = forms.URLField(label=_("Website or shop link"), required=False, assume_scheme="https")
+    website = forms.URLField(
+        label=_("Website or shop link"),
+        required=False,
+        assume_scheme="https",
+        help_text=HELP_TEXTS["website"],
+        widget=forms.URLInput(attrs=_widget_attrs("website")),
+    )
 
     class Meta:
         model = Distributor
-        fields = PROFILE_FIELDS
+        fields = list(PROFILE_FIELDS)
+        help_texts = HELP_TEXTS
+        widgets = {
+            "company_name": forms.TextInput(attrs=_widget_attrs("company_name")),
+            "contact_name": forms.TextInput(attrs=_widget_attrs("contact_name")),
+            "phone": forms.TextInput(attrs={**_widget_attrs("phone"), "type": "tel"}),
+        }

@@ -63,6 +63,18 @@ class BusinessType(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+# What a distributor tells us about the business, and may change later on the account page.
+PROFILE_FIELDS = (
+    "company_name",
+    "contact_name",
+    "country",
+    "business_type",
+    "phone",
+    "website",
+    "tax_number",
+)
+
+
 class Distributor(models.Model):
     """The business behind a buyer's account: what a wholesale shop needs to know to sell."""
 

@@ -176,6 +176,9 @@ ACCOUNT_SIGNUP_FORM_CLASS = "members.forms.DistributorSignupForm"
 ACCOUNT_EMAIL_VERIFICATION = os.environ.get("WHOLESALE_EMAIL_VERIFICATION", "mandatory")
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
+# A password reset for an unknown address answers exactly like one for a known address, and
+# sends nothing: the form cannot be used to mail strangers from our domain.
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_SESSION_REMEMBER = None
@@ -196,6 +199,8 @@ if WHOLESALE_PRICES_VISIBLE_TO not in {"everyone", "members", "approved"}:
 WHOLESALE_REQUIRE_APPROVAL = env_bool("WHOLESALE_REQUIRE_APPROVAL", False)
 WHOLESALE_BASE_CURRENCY = os.environ.get("WHOLESALE_BASE_CURRENCY", "USD")
 WHOLESALE_SHOP_NAME = os.environ.get("WHOLESALE_SHOP_NAME", "Wholesale")
+# The shop's public address, for links in emails sent outside a request (approval, tracking).
+WHOLESALE_SITE_URL = os.environ.get("WHOLESALE_SITE_URL", "http://127.0.0.1:8000" if DEBUG else "")
 WHOLESALE_NEW_ARRIVAL_DAYS = env_int("WHOLESALE_NEW_ARRIVAL_DAYS", 30)
 WHOLESALE_LOW_STOCK = env_int("WHOLESALE_LOW_STOCK", 20)
 WHOLESALE_PAGE_SIZE = env_int("WHOLESALE_PAGE_SIZE", 24)
