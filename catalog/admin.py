@@ -1,0 +1,378 @@
+"""The catalog in the admin: the category tree, and products with variants, tiers and images.
+
+Editors and managers hold every catalog model permission; finance, sales and customer service
+only view. Uploaded images go through ``catalog.images`` (checked, stripped of metadata,
+rendered); every product save ends with ``product_refresh`` so prices and search stay in step.
+"""
+
+from itertools import pairwise
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.db.models import Count, DateTimeField, Prefetch, Sum, Value
+from django.db.models.functions import Coalesce
+from django.forms.models import BaseInlineFormSet
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .cache import bump_catalog_version
+from .images import (
+    ACCEPT_ATTRIBUTE,
+    product_image_add,
+    product_image_delete,
+    validate_image_upload,
+)
+from .models import Category, PriceTier, Product, ProductImage, Variant
+from .services import product_refresh
+
+TREE_SEPARATOR = " › "
+
+
+class CategoryForm(forms.ModelForm):
+    class Meta:
+        model = Category
+        fields = ["name", "slug", "parent", "description", "position", "is_active"]
+
+    def clean_parent(self):
+        parent = self.cleaned_data.get("parent")
+        if parent is None or self.instance.pk is None:
+            return parent
+        node, seen = parent, set()
+        while node is not None and node.pk not in seen:
+            if node.pk == self.instance.pk:
+                raise ValidationError(
+                    _("A category cannot sit under itself or under one of its subcategories."),
+                    code="cycle",
+                )
+            seen.add(node.pk)
+            node = node.parent
+        return parent
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    form = CategoryForm
+    list_display = ["tree_path", "slug", "position", "is_active", "product_count"]
+    list_display_links = ["tree_path"]
+    list_editable = ["position", "is_active"]
+    list_filter = ["is_active", "parent"]
+    list_select_related = ["parent__parent"]
+    search_fields = ["name", "slug", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    ordering = ["parent__position", "parent__name", "position", "name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(product_count=Count("products"))
+
+    @admin.display(description=_("category"), ordering="name")
+    def tree_path(self, obj):
+        # Two levels above come from list_select_related; deeper trees show an ellipsis.
+        names = [obj.name]
+        parent = obj.parent
+        if parent is not None:
+            names.insert(0, parent.name)
+            grandparent = parent.parent
+            if grandparent is not None:
+                names.insert(0, grandparent.name)
+                if grandparent.parent_id is not None:
+                    names.insert(0, "…")
+        return TREE_SEPARATOR.join(names)
+
+    @admin.display(description=_("products"), ordering="product_count")
+    def product_count(self, obj):
+        return obj.product_count
+
+
+class ProductForm(forms.ModelForm):
+    class Meta:
+        model = Product
+        fields = [
+            "name",
+            "slug",
+            "category",
+            "description",
+            "status",
+            "published_at",
+            "option1_name",
+            "option2_name",
+            "option3_name",
+            "moq",
+            "order_increment",
+            "made_to_order",
+            "lead_time_days",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        # Publishing without a date means "now", as the publish action does.
+        if cleaned.get("status") == Product.Status.PUBLISHED and not cleaned.get("published_at"):
+            cleaned["published_at"] = timezone.now()
+        if cleaned.get("made_to_order") and cleaned.get("lead_time_days") is None:
+            self.add_error(
+                "lead_time_days", _("A made-to-order product needs a lead time in days.")
+            )
+        return cleaned
+
+
+class VariantInline(admin.TabularInline):
+    model = Variant
+    fields = [
+        "sku",
+        "barcode",
+        "option1",
+        "option2",
+        "option3",
+        "weight_grams",
+        "stock",
+        "price",
+        "position",
+        "is_active",
+    ]
+    extra = 1
+
+
+class PriceTierFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        tiers = sorted(
+            (form.cleaned_data["min_quantity"], form.cleaned_data["unit_price"])
+            for form in self.forms
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and form.cleaned_data.get("min_quantity") is not None
+            and form.cleaned_data.get("unit_price") is not None
+        )
+        if not tiers and self.instance.status == Product.Status.PUBLISHED:
+            raise ValidationError(
+                _("A published product needs at least one price tier."), code="no_tiers"
+            )
+        for (_lower, price), (higher, next_price) in pairwise(tiers):
+            if next_price > price:
+                raise ValidationError(
+                    _("The price from %(quantity)s units is higher than the tier before it."),
+                    code="rising_price",
+                    params={"quantity": higher},
+                )
+
+
+class PriceTierInline(admin.TabularInline):
+    model = PriceTier
+    formset = PriceTierFormSet
+    fields = ["min_quantity", "unit_price"]
+    extra = 1
+
+
+class ProductImageForm(forms.ModelForm):
+    """Upload a new picture or replace one; the file is checked here and rendered on save."""
+
+    upload = forms.FileField(
+        label=_("image file"),
+        required=False,
+        widget=forms.FileInput(attrs={"accept": ACCEPT_ATTRIBUTE}),
+        help_text=_("JPEG, PNG, WebP or GIF. On an existing row, a new file replaces the image."),
+    )
+
+    class Meta:
+        model = ProductImage
+        fields = ["alt_text", "position"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "position" in self.fields:
+            self.fields["position"].required = False
+            self.fields["position"].help_text = _("Empty: after the last image.")
+            if self.instance.pk is None:
+                self.initial["position"] = None
+
+    def clean_upload(self):
+        upload = self.cleaned_data.get("upload")
+        if upload is None:
+            if self.instance.pk is None:
+                raise ValidationError(_("Choose an image file to upload."), code="required")
+            return None
+        validate_image_upload(upload)
+        return upload
+
+    def clean_position(self):
+        position = self.cleaned_data.get("position")
+        if position is None and self.instance.pk is not None:
+            return self.instance.position
+        return position
+
+    def save(self, commit=True):
+        upload = self.cleaned_data.get("upload")
+        if upload is None:
+            return super().save(commit=commit)
+        if not commit:
+            raise ValueError("A new product image is stored at once; save it with commit=True.")
+        replaced = self.instance if self.instance.pk is not None else None
+        image = product_image_add(
+            product=self.instance.product,
+            upload=upload,
+            alt_text=self.cleaned_data.get("alt_text", ""),
+            position=self.cleaned_data.get("position"),
+        )
+        if replaced is not None:
+            product_image_delete(image=replaced)
+        self.instance = image
+        return image
+
+
+class ProductImageFormSet(BaseInlineFormSet):
+    def delete_existing(self, obj, commit=True):
+        if commit:
+            product_image_delete(image=obj)
+
+
+def thumbnail_html(image: ProductImage | None, *, max_side: int = 120):
+    thumb = (image.renditions or {}).get("thumb") if image is not None else None
+    if not thumb:
+        return "–"
+    scale = min(1.0, max_side / max(thumb["width"], thumb["height"], 1))
+    return format_html(
+        '<img src="{}" width="{}" height="{}" alt="{}" loading="lazy">',
+        default_storage.url(thumb["jpeg"]),
+        round(thumb["width"] * scale),
+        round(thumb["height"] * scale),
+        image.alt_text,
+    )
+
+
+class ProductImageInline(admin.TabularInline):
+    model = ProductImage
+    form = ProductImageForm
+    formset = ProductImageFormSet
+    readonly_fields = ["preview"]
+    extra = 1
+
+    def get_fields(self, request, obj=None):
+        # Viewers see the pictures; only those who may add or change them get a file input.
+        if self.has_add_permission(request, obj) or self.has_change_permission(request, obj):
+            return ["preview", "upload", "alt_text", "position"]
+        return ["preview", "alt_text", "position"]
+
+    @admin.display(description=_("preview"))
+    def preview(self, obj):
+        return thumbnail_html(obj if obj is not None and obj.pk else None)
+
+
+class ProductChangeList(ChangeList):
+    def get_queryset(self, request, exclude_parameters=None):
+        # The first image of each row, in one query for the whole page.
+        return (
+            super()
+            .get_queryset(request, exclude_parameters)
+            .prefetch_related(
+                Prefetch(
+                    "images",
+                    queryset=ProductImage.objects.only(
+                        "id", "product_id", "position", "renditions", "alt_text"
+                    ),
+                )
+            )
+        )
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    form = ProductForm
+    list_display = [
+        "name",
+        "thumbnail",
+        "category",
+        "status",
+        "published_at",
+        "price_from",
+        "variant_count",
+        "stock_total",
+        "units_sold",
+    ]
+    list_filter = ["status", "made_to_order", "category", "published_at"]
+    list_select_related = ["category"]
+    search_fields = ["name", "slug", "variants__sku", "variants__barcode"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["price_from", "units_sold", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "category", "description"]}),
+        (_("Publishing"), {"fields": ["status", "published_at"]}),
+        (_("Options"), {"fields": ["option1_name", "option2_name", "option3_name"]}),
+        (
+            _("Ordering rules"),
+            {"fields": ["moq", "order_increment", "made_to_order", "lead_time_days"]},
+        ),
+        (_("Figures"), {"fields": ["price_from", "units_sold", "created_at", "updated_at"]}),
+    ]
+    inlines = [VariantInline, PriceTierInline, ProductImageInline]
+    actions = ["publish", "unpublish"]
+    ordering = ["-published_at", "-pk"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(variant_count=Count("variants"), stock_total=Sum("variants__stock"))
+        )
+
+    def get_changelist(self, request, **kwargs):
+        return ProductChangeList
+
+    @admin.display(description=_("image"))
+    def thumbnail(self, obj):
+        images = list(obj.images.all())
+        return thumbnail_html(images[0] if images else None, max_side=60)
+
+    @admin.display(description=_("variants"), ordering="variant_count")
+    def variant_count(self, obj):
+        return obj.variant_count
+
+    @admin.display(description=_("stock"), ordering="stock_total")
+    def stock_total(self, obj):
+        return obj.stock_total or 0
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        product_refresh(product_ids=[form.instance.pk])
+
+    def delete_model(self, request, obj):
+        for image in obj.images.all():
+            product_image_delete(image=image)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for image in ProductImage.objects.filter(product__in=queryset):
+            product_image_delete(image=image)
+        super().delete_queryset(request, queryset)
+
+    @admin.action(description=_("Publish selected products"), permissions=["change"])
+    def publish(self, request, queryset):
+        ids = list(queryset.values_list("pk", flat=True))
+        count = Product.objects.filter(pk__in=ids).update(
+            status=Product.Status.PUBLISHED,
+            published_at=Coalesce("published_at", Value(timezone.now(), DateTimeField())),
+        )
+        bump_catalog_version()
+        self.message_user(
+            request,
+            ngettext("%(count)d product published.", "%(count)d products published.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Unpublish selected products"), permissions=["change"])
+    def unpublish(self, request, queryset):
+        ids = list(queryset.values_list("pk", flat=True))
+        count = Product.objects.filter(pk__in=ids).update(status=Product.Status.DRAFT)
+        bump_catalog_version()
+        self.message_user(
+            request,
+            ngettext("%(count)d product unpublished.", "%(count)d products unpublished.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
