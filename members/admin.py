@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter
@@ -94,6 +95,7 @@ class DistributorAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-pk")
     autocomplete_fields = ("user",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     actions = ("approve", "reject")
     fieldsets = (
         (None, {"fields": ("user", "company_name", "contact_name", "country", "business_type")}),

@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from .forms import DistributorProfileForm
-from .selectors import distributor_for, member_can_order
+from .selectors import distributor_for
 from .services import distributor_register, distributor_update_profile
 
 
@@ -20,7 +20,8 @@ def account(request):
     distributor = distributor_for(request.user)
     if distributor is None and request.user.is_staff:
         return render(request, "members/account_staff.html")
-    form = DistributorProfileForm(request.POST or None, instance=distributor)
+    data = request.POST if request.method == "POST" else None
+    form = DistributorProfileForm(data, instance=distributor)
     if request.method == "POST" and form.is_valid():
         if distributor is None:
             distributor_register(user=request.user, **form.cleaned_data)
@@ -29,12 +30,4 @@ def account(request):
             distributor_update_profile(distributor=distributor, data=form.cleaned_data)
             messages.success(request, _("Your company profile is saved."))
         return redirect("members:account")
-    return render(
-        request,
-        "members/account.html",
-        {
-            "form": form,
-            "distributor": distributor,
-            "can_order": member_can_order(request.user),
-        },
-    )
+    return render(request, "members/account.html", {"form": form, "distributor": distributor})

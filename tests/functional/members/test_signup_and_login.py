@@ -6,21 +6,9 @@ from django.core import mail
 
 from members.models import BusinessType, Distributor, User
 from tests.factories import PASSWORD, DistributorFactory
+from tests.functional.members.signup_data import SIGNUP
 
 pytestmark = pytest.mark.django_db
-
-SIGNUP = {
-    "email": "Ana@Shop.example",
-    "password1": "a-long-trade-pass-77",
-    "password2": "a-long-trade-pass-77",
-    "company_name": "Tienda Ana SL",
-    "contact_name": "Ana Ruiz",
-    "country": "ES",
-    "business_type": BusinessType.ONLINE_SHOP,
-    "phone": "+34 600 111 222",
-    "website": "tienda-ana.example",
-    "tax_number": "ESB12345678",
-}
 
 
 def confirmation_link(message) -> str:
