@@ -1,0 +1,503 @@
+"""Storefront benchmark: one command, ``make bench`` (or ``.venv/bin/python bench/run.py``).
+
+Seeds (or reuses) a 20,000-product catalog in PostgreSQL, serves the project with gunicorn
+(2 workers) and measures, with wrk, the catalog list, search and product pages against a minimal
+Django view served by the same server in the same run; first with the page cache off ("cold"),
+then with it on and filled ("warm"). Prints a table and writes bench/results/latest.json.
+See bench/README.md for how to read it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make `bench` and the project importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import config, loadgen, seed
+
+WARM_CACHE_SECONDS = 3600
+SEARCH_TERMS = (
+    "mug",
+    "hoodie",
+    "water bottle",
+    "organic cotton towel",
+    "bluetooth speaker",
+    "umbrella",
+    "stainless steel",
+    "power bank",
+    "linen cushion",
+    "bamboo",
+    "WS01234-1",
+)
+SORTS = ("newest", "best", "price", "-price")
+PRODUCT_SAMPLE = 1_000
+PAGES = ("minimal", "list", "search", "product")
+# Page -> phase -> (kind, threshold): a ratio to the minimal view's req/s, or a p99 in ms.
+TARGETS: dict[str, dict[str, tuple[str, float]]] = {
+    "list": {"cold": ("ratio", 0.10), "warm": ("ratio", 0.50)},
+    "product": {"cold": ("ratio", 0.10), "warm": ("ratio", 0.50)},
+    "search": {"cold": ("p99", 50.0), "warm": ("p99", 50.0)},
+}
+# A piece of each page that only renders when the page is complete (prices shown, items found).
+MARKERS = {
+    "minimal": b"ok",
+    "list": b'class="card"',
+    "search": b'data-testid="result-count"',
+    "product": b'data-testid="tier-table"',
+}
+
+
+class Stop(Exception):
+    """SIGTERM or SIGHUP: leave through the same cleanup as Ctrl-C."""
+
+
+def _raise_stop(signum, _frame):
+    raise Stop(signal.Signals(signum).name)
+
+
+@dataclass
+class Server:
+    """A gunicorn serving the project with bench.urls, in its own process group."""
+
+    phase: str
+    page_cache_seconds: int
+    worker_class: str
+    threads: int
+    port: int = 0
+    process: subprocess.Popen | None = None
+    log_path: Path = field(default_factory=Path)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.log_path = config.RESULTS_DIR / f"gunicorn-{self.phase}.log"
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "wholesale.wsgi:application",
+            "--workers",
+            "2",
+            "--worker-class",
+            self.worker_class,
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--timeout",
+            "60",
+            "--log-level",
+            "warning",
+            "--error-logfile",
+            str(self.log_path),
+        ]
+        if self.worker_class == "gthread":
+            command += ["--threads", str(self.threads)]
+        self.log_path.write_text("")
+        self.process = subprocess.Popen(
+            command,
+            cwd=config.ROOT,
+            env=config.bench_env(page_cache_seconds=self.page_cache_seconds),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches us, and we stop the whole group
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"gunicorn exited early:\n{self.log_path.read_text()}")
+            try:
+                if loadgen.fetch(self.base_url, "/bench/minimal", timeout=2)[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise SystemExit(f"gunicorn did not answer within 60 s:\n{self.log_path.read_text()}")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=5)
+        except ProcessLookupError:
+            pass
+
+
+def prepare() -> None:
+    """Static files for the manifest storage, empty log tables; the Redis DB is flushed per
+    phase."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    config.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE catalog_productview, catalog_searchlog")
+
+
+def flush_cache() -> None:
+    """Empty the bench's own Redis database (9 unless BENCH_REDIS_URL says otherwise)."""
+    import redis
+
+    redis.Redis.from_url(config.REDIS_URL).flushdb()
+
+
+def fragment_keys() -> int:
+    import redis
+
+    client = redis.Redis.from_url(config.REDIS_URL)
+    return sum(1 for _ in client.scan_iter(match="*catalog:fragment:*", count=1000))
+
+
+def build_paths() -> dict[str, list[str]]:
+    from urllib.parse import urlencode
+
+    from catalog.models import Category, Product
+
+    lists = [f"/catalog/?sort={sort}&page={n}" for sort in SORTS for n in range(1, 11)]
+    lists += ["/catalog/?page=1"] + [f"/catalog/?page={n}" for n in (50, 100, 200, 400, 800)]
+    for slug in Category.objects.order_by("pk").values_list("slug", flat=True):
+        lists += [f"/catalog/?category={slug}&page={n}" for n in (1, 2, 3)]
+    searches = []
+    for term in SEARCH_TERMS:
+        searches.append("/catalog/?" + urlencode({"q": term}))
+        if " " in term or term.isalpha():
+            searches.append("/catalog/?" + urlencode({"q": term, "page": 2}))
+    slugs = list(Product.objects.published().order_by("pk").values_list("slug", flat=True))
+    step = max(1, len(slugs) // PRODUCT_SAMPLE)
+    products = [f"/products/{slug}/" for slug in slugs[::step][:PRODUCT_SAMPLE]]
+    return {"minimal": ["/bench/minimal"], "list": lists, "search": searches, "product": products}
+
+
+def search_hits() -> dict[str, int]:
+    from catalog import selectors
+
+    return {term: selectors.product_search(term=term).count() for term in SEARCH_TERMS}
+
+
+def query_counts(paths: dict[str, list[str]]) -> dict[str, dict[str, int]]:
+    """Most SQL queries any of a few sample URLs of each page runs, cache off and cache warm."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, override_settings
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    # A failing page is reported below, in one line, instead of by django.request's traceback.
+    logging.getLogger("django.request").setLevel(logging.CRITICAL)
+    counts: dict[str, dict[str, int]] = {}
+    for page, urls in paths.items():
+        sample = urls[:: max(1, len(urls) // 5)][:5]
+        counts[page] = {}
+        for phase, seconds in (("cold", 0), ("warm", WARM_CACHE_SECONDS)):
+            worst = 0
+            with override_settings(WHOLESALE_PAGE_CACHE_SECONDS=seconds):
+                for url in sample:
+                    try:
+                        client.get(url)  # fills the cache in the warm case
+                        with CaptureQueriesContext(connection) as queries:
+                            response = client.get(url)
+                    except Exception as exc:
+                        raise SystemExit(
+                            f"{page}: {url} fails: {type(exc).__name__}: {str(exc)[:300]}"
+                        ) from exc
+                    if response.status_code != 200:
+                        raise SystemExit(f"{page}: {url} answered {response.status_code}")
+                    worst = max(worst, len(queries))
+            counts[page][phase] = worst
+    return counts
+
+
+def check_pages(server: Server, paths: dict[str, list[str]], files: dict[str, Path]) -> None:
+    """Every URL answers 200 (this also fills the page cache when it is on), and the first of
+    each page shows what the page is for. Fails loudly otherwise."""
+    for page, urls in paths.items():
+        status, body = loadgen.fetch(server.base_url, urls[0])
+        if status != 200 or MARKERS[page] not in body:
+            raise SystemExit(
+                f"{page}: {urls[0]} answered {status} without {MARKERS[page]!r}:\n"
+                f"{body[:2000].decode(errors='replace')}\n{server.log_path.read_text()[-4000:]}"
+            )
+        failed = loadgen.visit_all(server.base_url, urls, concurrency=2)
+        if failed:
+            raise SystemExit(f"{page}: {len(failed)} URLs did not answer 200, e.g. {failed[:5]}")
+
+
+def measure(server: Server, files, paths, page: str, seconds: float, args) -> dict:
+    if args.loadgen == "wrk":
+        result = loadgen.run_wrk(
+            server.base_url, files[page], seconds=seconds, connections=args.connections
+        )
+    else:
+        result = loadgen.run_python(
+            server.base_url, paths[page], seconds=seconds, connections=args.connections
+        )
+    if result.errors:
+        raise SystemExit(f"{page}: {result.errors} errors under load; see {server.log_path}")
+    return result.as_dict()
+
+
+def combine(rounds: list[dict]) -> dict:
+    """One figure from interleaved rounds: req/s over all of them, the request-weighted p50 and
+    p90, and the worst round's p99 (percentiles of separate runs cannot be merged exactly)."""
+    requests = sum(r["requests"] for r in rounds)
+    seconds = sum(r["seconds"] for r in rounds)
+
+    def weighted(key: str) -> float:
+        return round(sum(r[key] * r["requests"] for r in rounds) / max(requests, 1), 2)
+
+    return {
+        "requests": requests,
+        "seconds": round(seconds, 2),
+        "rps": round(requests / seconds, 1),
+        "p50_ms": weighted("p50_ms"),
+        "p90_ms": weighted("p90_ms"),
+        "p99_ms": max(r["p99_ms"] for r in rounds),
+        "max_ms": max(r["max_ms"] for r in rounds),
+        "rounds_rps": [r["rps"] for r in rounds],
+    }
+
+
+def run_phase(server: Server, files, paths, args) -> dict[str, dict]:
+    """Measure every page in `args.rounds` interleaved rounds (minimal, list, search, product,
+    minimal, ...), so that load from other processes on the machine hits all pages alike."""
+    seconds = max(1, round(args.duration / args.rounds))
+    for page in PAGES:  # unrecorded: connections, imports, PostgreSQL's buffers
+        if args.warmup > 0:
+            measure(server, files, paths, page, args.warmup, args)
+    rounds: dict[str, list[dict]] = {page: [] for page in PAGES}
+    for number in range(args.rounds):
+        for page in PAGES:
+            result = measure(server, files, paths, page, seconds, args)
+            result["load_1m"] = round(os.getloadavg()[0], 2)
+            rounds[page].append(result)
+            print(
+                f"  round {number + 1}: {page:8} {result['rps']:8.0f} req/s  "
+                f"p50 {result['p50_ms']:6.1f} ms  p99 {result['p99_ms']:6.1f} ms",
+                flush=True,
+            )
+    return {page: combine(results) for page, results in rounds.items()}
+
+
+def verdict(page: str, phase: str, result: dict, ratio: float) -> tuple[str, bool | None]:
+    target = TARGETS.get(page, {}).get(phase)
+    if target is None:
+        return ("baseline" if page == "minimal" else "-"), None
+    kind, threshold = target
+    if kind == "ratio":
+        return f">= {threshold:.0%} of minimal", ratio >= threshold
+    return f"p99 < {threshold:g} ms", result["p99_ms"] < threshold
+
+
+def print_table(rows: list[dict]) -> None:
+    header = ("page", "phase", "req/s", "p50 ms", "p99 ms", "ratio", "target", "met?")
+    lines = [header]
+    for row in rows:
+        met = {True: "yes", False: "NO", None: ""}[row["met"]]
+        lines.append(
+            (
+                row["page"],
+                row["phase"],
+                f"{row['rps']:.0f}",
+                f"{row['p50_ms']:.1f}",
+                f"{row['p99_ms']:.1f}",
+                f"{row['ratio']:.1%}",
+                row["target"],
+                met,
+            )
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    for number, line in enumerate(lines):
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
+        if number == 0:
+            print("  ".join("-" * width for width in widths))
+
+
+def git_commit() -> str:
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=config.ROOT, capture_output=True, text=True
+    )
+    return done.stdout.strip()
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--duration", type=float, default=10, help="seconds measured per page and phase"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="interleaved rounds the duration is split into"
+    )
+    parser.add_argument("--warmup", type=float, default=2, help="unrecorded seconds per page")
+    parser.add_argument(
+        "--connections", type=int, default=2, help="concurrent connections (default: 2 workers)"
+    )
+    parser.add_argument("--worker-class", choices=("sync", "gthread"), default="sync")
+    parser.add_argument("--threads", type=int, default=2, help="threads per gthread worker")
+    parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument("--phases", default="cold,warm", help="cold, warm or both")
+    parser.add_argument("--reseed", action="store_true", help="drop and rebuild the bench DB")
+    parser.add_argument(
+        "--no-images",
+        action="store_true",
+        help="measure products without images (by default each has one, with 3 renditions)",
+    )
+    parser.add_argument(
+        "--output", type=Path, default=config.RESULTS_DIR / "latest.json", help="JSON results"
+    )
+    args = parser.parse_args(argv)
+    if args.loadgen == "auto":
+        args.loadgen = "wrk" if loadgen.wrk_path() else "python"
+    elif args.loadgen == "wrk" and not loadgen.wrk_path():
+        parser.error("wrk is not installed (apt-get install -y wrk), or use --loadgen python")
+    if args.rounds < 1 or args.duration < args.rounds or args.connections < 1:
+        parser.error("need --rounds >= 1, --duration >= --rounds and --connections >= 1")
+    args.phases = [p.strip() for p in args.phases.split(",") if p.strip()]
+    if not args.phases or set(args.phases) - {"cold", "warm"}:
+        parser.error("--phases takes cold, warm or cold,warm")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _raise_stop)
+    signal.signal(signal.SIGHUP, _raise_stop)
+    config.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    config.setup_django(page_cache_seconds=0)
+    started = time.monotonic()
+
+    counts = seed.ensure_seeded(reseed=args.reseed, with_images=not args.no_images)
+    prepare()
+    flush_cache()
+    paths = build_paths()
+    files = {}
+    for page, urls in paths.items():
+        files[page] = config.RESULTS_DIR / f"paths-{page}.txt"
+        files[page].write_text("\n".join(urls) + "\n")
+    hits = search_hits()
+    queries = query_counts(paths)
+    from django.db import connections
+
+    connections.close_all()  # the bench's own process holds no connection while measuring
+    print(
+        f"{len(paths['list'])} list URLs, {len(paths['search'])} search URLs, "
+        f"{len(paths['product'])} product URLs; search hits {hits}"
+    )
+    print(f"SQL queries per page (most of a sample; cold / warm): {queries}")
+    print(
+        f"gunicorn: 2 {args.worker_class} workers"
+        + (f" x {args.threads} threads" if args.worker_class == "gthread" else "")
+        + f"; load: {args.loadgen}, {args.connections} connections, "
+        f"{args.duration:g} s per page in {args.rounds} interleaved rounds, "
+        f"after {args.warmup:g} s warm-up"
+    )
+
+    rows: list[dict] = []
+    server: Server | None = None
+    try:
+        for phase in args.phases:
+            flush_cache()
+            idle_load = round(os.getloadavg()[0], 2)
+            if idle_load > 0.7:
+                print(
+                    f"Warning: load average {idle_load} before the {phase} phase: other processes "
+                    "compete for the CPUs; absolute figures will be low, ratios less so.",
+                    flush=True,
+                )
+            server = Server(
+                phase=phase,
+                page_cache_seconds=0 if phase == "cold" else WARM_CACHE_SECONDS,
+                worker_class=args.worker_class,
+                threads=args.threads,
+            )
+            server.start()
+            check_pages(server, paths, files)
+            keys = fragment_keys()
+            pages = sum(len(urls) for page, urls in paths.items() if page != "minimal")
+            if phase == "warm" and keys < pages:
+                raise SystemExit(f"warm phase: only {keys} fragments cached after the warm pass")
+            if phase == "cold" and keys:
+                raise SystemExit(f"cold phase: {keys} fragments cached with the cache off")
+            print(f"\n[{phase}] server on {server.base_url}, {keys} fragments cached", flush=True)
+            results = run_phase(server, files, paths, args)
+            for page in PAGES:
+                result = results[page]
+                # Each round's page against the same round's minimal view, then the median.
+                ratio = statistics.median(
+                    rps / minimal
+                    for rps, minimal in zip(
+                        result["rounds_rps"], results["minimal"]["rounds_rps"], strict=True
+                    )
+                )
+                target, met = verdict(page, phase, result, ratio)
+                rows.append(
+                    {
+                        "page": page,
+                        "phase": phase,
+                        **result,
+                        "ratio": ratio,
+                        "target": target,
+                        "met": met,
+                        "queries": queries[page][phase],
+                        "urls": len(paths[page]),
+                        "idle_load_1m": idle_load,
+                    }
+                )
+            server.stop()
+    except (KeyboardInterrupt, Stop):
+        print("\nInterrupted; stopping gunicorn.", file=sys.stderr)
+        raise SystemExit(130) from None
+    finally:
+        if server is not None:
+            server.stop()
+
+    print()
+    print_table(rows)
+    report = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": git_commit(),
+        "host": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "server": {"workers": 2, "worker_class": args.worker_class, "threads": args.threads},
+        "load": {
+            "generator": args.loadgen,
+            "connections": args.connections,
+            "duration_s": args.duration,
+            "rounds": args.rounds,
+            "warmup_s": args.warmup,
+        },
+        "catalog": counts,
+        "urls": {page: len(urls) for page, urls in paths.items()},
+        "search_hits": hits,
+        "queries_per_page": queries,
+        "results": rows,
+        "elapsed_s": round(time.monotonic() - started, 1),
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    missed = [f"{r['page']}/{r['phase']}" for r in rows if r["met"] is False]
+    print(f"\nWritten to {args.output}. " + (f"Missed: {', '.join(missed)}" if missed else ""))
+
+
+if __name__ == "__main__":
+    main()
