@@ -204,3 +204,41 @@ class TestApprovingDistributors:
         self.run_action(client, "approve", pending)
         pending.refresh_from_db()
         assert pending.status == Distributor.Status.PENDING
+
+
+class TestAddingADistributorByHand:
+    def test_starts_approved_and_stamped_with_who_added_it(self, admin_client):
+        from tests.factories import UserFactory
+
+        user = UserFactory(email="walk-in@shop.example")
+        response = admin_client.post(
+            f"{DISTRIBUTORS}add/",
+            {
+                "user": user.pk,
+                "company_name": "Walk-in Traders",
+                "contact_name": "Li Wei",
+                "country": "MY",
+                "business_type": BusinessType.OFFLINE_SHOP,
+                "phone": "+60 12 345 6789",
+                "website": "walkin.example",
+            },
+        )
+        assert response.status_code == 302
+        distributor = Distributor.objects.get(user=user)
+        assert distributor.status == Distributor.Status.APPROVED
+        assert distributor.status_changed_by.email == "root@shop.example"
+        assert distributor.website == "https://walkin.example"
+
+    def test_the_user_picker_searches_by_email(self, admin_client):
+        DistributorFactory(user__email="ana@shop.example")
+        response = admin_client.get(
+            "/admin/autocomplete/",
+            {
+                "term": "ana@",
+                "app_label": "members",
+                "model_name": "distributor",
+                "field_name": "user",
+            },
+        )
+        assert response.status_code == 200
+        assert [r["text"] for r in response.json()["results"]] == ["ana@shop.example"]
