@@ -1,0 +1,183 @@
+"""``manage.py seed_demo``: the demo data, loaded once however often the command runs."""
+
+import io
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.apps import apps
+from django.core.management import call_command
+from django.db import connection
+from django.db.models import Count
+from django.test.utils import CaptureQueriesContext, override_settings
+from django.utils import timezone
+
+from catalog.models import Category, Product, ProductImage, Variant
+from members.models import Distributor, User
+from wholesale.management.commands import seed_demo
+
+pytestmark = pytest.mark.django_db
+
+STAFF_EMAILS = [
+    "admin@demo.test",
+    "manager@demo.test",
+    "finance@demo.test",
+    "editor@demo.test",
+    "service@demo.test",
+    "sales1@demo.test",
+    "sales2@demo.test",
+]
+BUYER_EMAILS = ["buyer1@demo.test", "buyer2@demo.test"]
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+def remove_demo_data():
+    Product.objects.all().delete()
+    while Category.objects.exists():
+        Category.objects.filter(children__isnull=True).delete()
+    User.objects.all().delete()
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo data, seeded once for this module and removed after it.
+
+    A fast password hasher and small pictures: the same code paths in a few seconds.
+    """
+    media_root = tmp_path_factory.mktemp("media")
+    overrides = override_settings(
+        MEDIA_ROOT=media_root,
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+    )
+    overrides.enable()
+    patch = pytest.MonkeyPatch()
+    patch.setattr(seed_demo, "IMAGE_SIDE", 240)
+    try:
+        with django_db_blocker.unblock():
+            out = io.StringIO()
+            call_command("seed_demo", stdout=out)
+        yield SimpleNamespace(media_root=media_root, output=out.getvalue())
+    finally:
+        with django_db_blocker.unblock():
+            remove_demo_data()
+        patch.undo()
+        overrides.disable()
+
+
+def row_counts() -> dict[str, int]:
+    return {
+        model._meta.label: model._base_manager.count()
+        for model in apps.get_models()
+        if model._meta.managed and not model._meta.proxy
+    }
+
+
+def stored_files(root) -> list[Path]:
+    return sorted(p for p in Path(root).rglob("*") if p.is_file())
+
+
+class TestRunningTwice:
+    def test_the_second_run_writes_nothing(self, demo):
+        counts, files = row_counts(), stored_files(demo.media_root)
+        products = list(Product.objects.order_by("pk").values_list("pk", "updated_at"))
+
+        out = io.StringIO()
+        with CaptureQueriesContext(connection) as queries:
+            call_command("seed_demo", stdout=out)
+
+        writes = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(WRITES)]
+        assert writes == []
+        assert row_counts() == counts
+        assert stored_files(demo.media_root) == files
+        assert list(Product.objects.order_by("pk").values_list("pk", "updated_at")) == products
+        assert "created 0 users, 0 categories, 0 products" in out.getvalue()
+
+    def test_the_first_run_says_what_it_made(self, demo):
+        assert "created 9 users, 12 categories, 80 products" in demo.output
+
+
+class TestDemoAccounts:
+    @pytest.mark.parametrize("email", STAFF_EMAILS + BUYER_EMAILS)
+    def test_can_log_in_with_the_demo_password(self, demo, client, email):
+        assert client.login(email=email, password="demo-pass-2024")
+        address = EmailAddress.objects.get(email=email)
+        assert address.verified and address.primary
+
+    def test_a_buyer_logs_in_through_the_login_page(self, demo, client):
+        response = client.post(
+            "/accounts/login/", {"login": "buyer1@demo.test", "password": "demo-pass-2024"}
+        )
+        assert response.status_code == 302
+        assert client.get("/account/").status_code == 200
+
+    def test_staff_roles(self, demo):
+        admin = User.objects.get(email="admin@demo.test")
+        assert admin.is_superuser and admin.is_staff
+        for email in ("manager@demo.test", "editor@demo.test"):
+            user = User.objects.get(email=email)
+            assert user.is_staff and not user.is_superuser
+            assert user.has_perms(["catalog.add_product", "catalog.change_variant"])
+        for email in ("finance@demo.test", "service@demo.test", "sales1@demo.test"):
+            user = User.objects.get(email=email)
+            assert user.is_staff
+            assert user.has_perm("catalog.view_product")
+            assert not user.has_perm("catalog.change_product")
+
+    def test_the_editor_reaches_the_product_admin(self, demo, client):
+        client.login(email="editor@demo.test", password="demo-pass-2024")
+        assert client.get("/admin/catalog/product/").status_code == 200
+
+    def test_buyers_are_approved_distributors(self, demo):
+        distributors = Distributor.objects.filter(user__email__in=BUYER_EMAILS)
+        assert distributors.count() == 2
+        for distributor in distributors:
+            assert distributor.is_approved
+            assert distributor.company_name and distributor.country and distributor.phone
+            assert not distributor.user.is_staff
+
+
+class TestDemoCatalog:
+    def test_a_small_category_tree(self, demo):
+        assert Category.objects.count() == 12
+        assert set(
+            Category.objects.filter(parent__slug="apparel").values_list("slug", flat=True)
+        ) == {"t-shirts", "hoodies"}
+
+    def test_products_have_variants_tiers_and_pictures(self, demo):
+        products = Product.objects.annotate(
+            variant_count=Count("variants", distinct=True),
+            tier_count=Count("tiers", distinct=True),
+            image_count=Count("images", distinct=True),
+        )
+        assert products.count() == 80
+        for product in products:
+            assert 2 <= product.variant_count <= 8, product
+            assert 2 <= product.tier_count <= 4, product
+            assert 1 <= product.image_count <= 3, product
+            assert product.price_from is not None
+            assert product.moq % product.order_increment == 0
+        for image in ProductImage.objects.all()[:10]:
+            assert (demo.media_root / image.renditions["thumb"]["webp"]).is_file()
+            assert (demo.media_root / image.original.name).is_file()
+
+    def test_a_mix_of_publishing_stock_and_prices(self, demo):
+        now = timezone.now()
+        assert Product.objects.filter(status=Product.Status.DRAFT).count() >= 3
+        assert Product.objects.filter(published_at__gt=now).count() >= 2
+        assert Product.objects.published().count() >= 70
+        made_to_order = Product.objects.filter(made_to_order=True)
+        assert made_to_order.exists()
+        assert all(p.lead_time_days for p in made_to_order)
+        assert Variant.objects.filter(stock=0).exists()
+        assert Variant.objects.filter(stock__gt=0, stock__lt=20).exists()
+        assert Variant.objects.exclude(price=None).exists()
+        assert Product.objects.filter(units_sold__gt=100).exists()
+        assert Variant.objects.filter(barcode="").count() == 0
+
+    def test_the_data_is_the_same_on_every_run(self, demo):
+        # Fixed by the seed: the first T-shirt's first variant and its first tier.
+        tee = Product.objects.get(slug="heavyweight-cotton-tee")
+        first = tee.variants.first()
+        assert (first.sku, first.barcode) == ("TS001-ORA-M", "6900000001004")
+        assert str(tee.tiers.first().unit_price) == "4.88"
