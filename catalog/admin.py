@@ -12,15 +12,13 @@ from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.db.models import Count, DateTimeField, Prefetch, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Prefetch, Sum
 from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .cache import bump_catalog_version
 from .images import (
     ACCEPT_ATTRIBUTE,
     product_image_add,
@@ -28,7 +26,7 @@ from .images import (
     validate_image_upload,
 )
 from .models import Category, PriceTier, Product, ProductImage, Variant
-from .services import product_refresh
+from .services import product_publish, product_refresh, product_unpublish
 
 TREE_SEPARATOR = " › "
 
@@ -340,24 +338,9 @@ class ProductAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         product_refresh(product_ids=[form.instance.pk])
 
-    def delete_model(self, request, obj):
-        for image in obj.images.all():
-            product_image_delete(image=image)
-        super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        for image in ProductImage.objects.filter(product__in=queryset):
-            product_image_delete(image=image)
-        super().delete_queryset(request, queryset)
-
     @admin.action(description=_("Publish selected products"), permissions=["change"])
     def publish(self, request, queryset):
-        ids = list(queryset.values_list("pk", flat=True))
-        count = Product.objects.filter(pk__in=ids).update(
-            status=Product.Status.PUBLISHED,
-            published_at=Coalesce("published_at", Value(timezone.now(), DateTimeField())),
-        )
-        bump_catalog_version()
+        count = product_publish(product_ids=queryset.values_list("pk", flat=True))
         self.message_user(
             request,
             ngettext("%(count)d product published.", "%(count)d products published.", count)
@@ -367,9 +350,7 @@ class ProductAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Unpublish selected products"), permissions=["change"])
     def unpublish(self, request, queryset):
-        ids = list(queryset.values_list("pk", flat=True))
-        count = Product.objects.filter(pk__in=ids).update(status=Product.Status.DRAFT)
-        bump_catalog_version()
+        count = product_unpublish(product_ids=queryset.values_list("pk", flat=True))
         self.message_user(
             request,
             ngettext("%(count)d product unpublished.", "%(count)d products unpublished.", count)

@@ -279,7 +279,14 @@ def product_image_add(
 
 
 def product_image_delete(*, image: ProductImage) -> None:
-    """Delete the image row, and its files once that is committed."""
-    paths = _image_paths(image)
+    """Delete the image row; its files go once that is committed (see image_files_release)."""
     image.delete()
+
+
+def image_files_release(image: ProductImage) -> None:
+    """Delete an image's files after the transaction that deleted its row commits.
+
+    Wired to post_delete, so cascades (a deleted product) clean up too.
+    """
+    paths = _image_paths(image)
     transaction.on_commit(lambda: _delete_files(paths))

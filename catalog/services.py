@@ -6,6 +6,9 @@ import logging
 from collections.abc import Iterable
 
 from django.db import connection, transaction
+from django.db.models import DateTimeField, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from . import pricing
 from .cache import bump_catalog_version
@@ -54,6 +57,25 @@ def product_refresh(*, product_ids: Iterable[int]) -> None:
             with connection.cursor() as cursor:
                 cursor.execute(_SEARCH_DOCUMENT_SQL, [ids])
         bump_catalog_version()
+
+
+def product_publish(*, product_ids: Iterable[int]) -> int:
+    """Publish products; those never published before get today's date (new arrivals)."""
+    with transaction.atomic():
+        count = Product.objects.filter(pk__in=list(product_ids)).update(
+            status=Product.Status.PUBLISHED,
+            published_at=Coalesce("published_at", Value(timezone.now(), DateTimeField())),
+        )
+        bump_catalog_version()
+    return count
+
+
+def product_unpublish(*, product_ids: Iterable[int]) -> int:
+    """Take products off the shop; their publish date is kept for when they come back."""
+    with transaction.atomic():
+        count = Product.objects.filter(pk__in=list(product_ids)).update(status=Product.Status.DRAFT)
+        bump_catalog_version()
+    return count
 
 
 def _session_key(request) -> str:

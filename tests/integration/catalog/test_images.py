@@ -280,3 +280,15 @@ class TestDeletingAnImage:
         assert list(ProductImage.objects.all()) == [kept]
         assert len(stored_files(media_root)) == 7
         assert default_storage.exists(kept.original.name)
+
+    def test_deleting_the_product_removes_its_files_too(
+        self, media_root, django_capture_on_commit_callbacks
+    ):
+        product = ProductFactory()
+        product_image_add(product=product, upload=upload(picture_bytes((900, 700))))
+        assert len(stored_files(media_root)) == 7
+
+        with django_capture_on_commit_callbacks(execute=True):
+            product.delete()
+
+        assert stored_files(media_root) == []
