@@ -57,9 +57,9 @@ class TestQuotingAUnitPrice:
 
     @given(st.integers(min_value=0, max_value=10**9))
     def test_more_never_costs_more_per_unit(self, quantity):
-        assert quote(TIERS, quantity + 1, "USD").unit_price <= quote(
-            TIERS, quantity, "USD"
-        ).unit_price
+        assert (
+            quote(TIERS, quantity + 1, "USD").unit_price <= quote(TIERS, quantity, "USD").unit_price
+        )
 
 
 class TestTheTierTable:
