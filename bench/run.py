@@ -157,6 +157,25 @@ def prepare() -> None:
         cursor.execute("TRUNCATE catalog_productview, catalog_searchlog")
 
 
+def busy_cpus(seconds: float = 1.0) -> float | None:
+    """How many CPUs other processes keep busy, sampled while the bench itself is idle."""
+
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat") as stat:
+            values = [int(v) for v in stat.readline().split()[1:9]]
+        return sum(values), values[3] + values[4]  # all jiffies; idle + iowait
+
+    try:
+        total_before, idle_before = sample()
+        time.sleep(seconds)
+        total_after, idle_after = sample()
+    except (OSError, ValueError):
+        return None
+    elapsed = max(total_after - total_before, 1)
+    busy = 1 - (idle_after - idle_before) / elapsed
+    return round(busy * (os.cpu_count() or 1), 2)
+
+
 def flush_cache() -> None:
     """Empty the bench's own Redis database (9 unless BENCH_REDIS_URL says otherwise)."""
     import redis
@@ -290,7 +309,6 @@ def run_phase(server: Server, files, paths, args) -> dict[str, dict]:
     for number in range(args.rounds):
         for page in PAGES:
             result = measure(server, files, paths, page, seconds, args)
-            result["load_1m"] = round(os.getloadavg()[0], 2)
             rounds[page].append(result)
             print(
                 f"  round {number + 1}: {page:8} {result['rps']:8.0f} req/s  "
@@ -381,6 +399,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    # Ctrl-C raises KeyboardInterrupt even when started from a shell that ignores SIGINT.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise_stop)
     signal.signal(signal.SIGHUP, _raise_stop)
     config.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
@@ -418,11 +438,11 @@ def main(argv: list[str] | None = None) -> None:
     try:
         for phase in args.phases:
             flush_cache()
-            idle_load = round(os.getloadavg()[0], 2)
-            if idle_load > 0.7:
+            others = busy_cpus()
+            if others is not None and others > 0.3:
                 print(
-                    f"Warning: load average {idle_load} before the {phase} phase: other processes "
-                    "compete for the CPUs; absolute figures will be low, ratios less so.",
+                    f"Warning: other processes keep {others:.1f} of {os.cpu_count()} CPUs busy "
+                    f"before the {phase} phase; absolute figures will be low and noisy.",
                     flush=True,
                 )
             server = Server(
@@ -461,7 +481,7 @@ def main(argv: list[str] | None = None) -> None:
                         "met": met,
                         "queries": queries[page][phase],
                         "urls": len(paths[page]),
-                        "idle_load_1m": idle_load,
+                        "busy_cpus_before": others,
                     }
                 )
             server.stop()
