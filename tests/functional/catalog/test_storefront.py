@@ -217,3 +217,35 @@ class TestWithTheCacheDown:
         product = shelf["products"][0]
         for url in ("/", "/catalog/", "/catalog/?q=tote", product.get_absolute_url()):
             assert client.get(url).status_code == 200, url
+
+
+class TestPictures:
+    def test_cards_and_product_page_use_renditions_with_srcset_and_lazy_loading(
+        self, client, settings, tmp_path
+    ):
+        import io
+
+        from django.core.files.uploadedfile import SimpleUploadedFile
+        from PIL import Image
+
+        from catalog.images import product_image_add
+
+        settings.MEDIA_ROOT = tmp_path
+        product = ProductFactory(name="Pictured Tee")
+        for colour in ("red", "blue"):
+            buffer = io.BytesIO()
+            Image.new("RGB", (1600, 1200), colour).save(buffer, "JPEG")
+            product_image_add(
+                product=product,
+                upload=SimpleUploadedFile("tee.jpg", buffer.getvalue(), "image/jpeg"),
+            )
+
+        listing = client.get("/catalog/").content.decode()
+        page = client.get(product.get_absolute_url()).content.decode()
+
+        for html in (listing, page):
+            assert 'type="image/webp"' in html
+            assert ".webp 240w" in html and ".jpg 640w" in html
+            assert 'loading="lazy"' in html
+            assert 'alt="Pictured Tee"' in html
+        assert 'loading="eager"' in page  # the main picture is above the fold
