@@ -29,7 +29,7 @@ def test_a_buyer_finds_a_product_on_a_phone_and_sees_the_tier_table(live_server,
     phone.get_by_role("link", name="Log in to see wholesale prices").click()
     phone.get_by_label("Email").fill(buyer.email)
     phone.get_by_label("Password").fill(PASSWORD)
-    phone.get_by_role("button", name="Sign In").click()
+    phone.get_by_role("button", name="Log in", exact=True).click()
 
     phone.wait_for_url("**/products/organic-cotton-tee/")
     table = phone.get_by_test_id("tier-table")
