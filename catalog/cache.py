@@ -51,26 +51,62 @@ def bump_catalog_version() -> None:
 
 
 def fragment_key(*, name: str, path: str, audience: str, currency: str) -> str | None:
+    if settings.WHOLESALE_PAGE_CACHE_SECONDS <= 0:
+        return None
     version = catalog_version()
-    if not version or settings.WHOLESALE_PAGE_CACHE_SECONDS <= 0:
+    if not version:
         return None
     raw = "|".join([name, version, get_language() or "", currency, audience, path])
     return "catalog:fragment:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
+def cache_read(key: str | None):
+    """The cached value, or None when absent, switched off or the cache is down."""
+    if key is None:
+        return None
+    try:
+        return cache.get(key)
+    except Exception:
+        logger.warning("catalog cache unavailable", exc_info=True)
+        return None
+
+
+def cache_write(key: str | None, value) -> None:
+    if key is None:
+        return
+    try:
+        cache.set(key, value, timeout=settings.WHOLESALE_PAGE_CACHE_SECONDS)
+    except Exception:
+        logger.warning("could not store a catalog page", exc_info=True)
+
+
 def cached_fragment(key: str | None, build: Callable[[], dict]) -> dict:
     """Return the cached value for `key`, or build, store and return it."""
-    if key is None:
-        return build()
+    value = cache_read(key)
+    if value is None:
+        value = build()
+        cache_write(key, value)
+    return value
+
+
+def cached_count(*, scope: str, count: Callable[[], int]) -> int:
+    """A result count (e.g. of a category or a search), cached until the catalog changes.
+
+    Counting 20,000 products costs more than fetching a page of them; the count only changes
+    when a product does, which bumps the version and so the key.
+    """
+    version = catalog_version()
+    if not version:
+        return count()
+    key = "catalog:count:" + hashlib.sha256(f"{version}|{scope}".encode()).hexdigest()
     try:
         value = cache.get(key)
     except Exception:
-        logger.warning("catalog cache unavailable", exc_info=True)
-        return build()
+        return count()
     if value is None:
-        value = build()
+        value = count()
         try:
-            cache.set(key, value, timeout=settings.WHOLESALE_PAGE_CACHE_SECONDS)
+            cache.set(key, value, timeout=3600)
         except Exception:
-            logger.warning("could not store a catalog fragment", exc_info=True)
+            logger.warning("could not store a catalog count", exc_info=True)
     return value

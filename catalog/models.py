@@ -92,9 +92,14 @@ class Product(models.Model):
         verbose_name = _("product")
         verbose_name_plural = _("products")
         indexes = [
-            models.Index(fields=["status", "-published_at"], name="product_newest"),
-            models.Index(fields=["status", "-units_sold"], name="product_best_selling"),
-            models.Index(fields=["status", "price_from"], name="product_price"),
+            # Each matches a sort of the catalog list exactly (selectors.SORTS), tie-breaker
+            # included, so a page deep in the list is read from the index in order.
+            models.Index(fields=["status", "-published_at", "-id"], name="product_newest"),
+            models.Index(
+                fields=["status", "-units_sold", "-published_at", "-id"],
+                name="product_best_selling",
+            ),
+            models.Index(fields=["status", "price_from", "id"], name="product_price"),
             models.Index(fields=["category", "status", "-published_at"], name="product_category"),
         ]
         constraints = [

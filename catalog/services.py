@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.db import connection, transaction
 from django.db.models import DateTimeField, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+
+from wholesale.redis import key as redis_key
+from wholesale.redis import redis_client
 
 from . import pricing
 from .cache import bump_catalog_version
@@ -83,28 +88,114 @@ def _session_key(request) -> str:
     return (session.session_key or "") if session is not None else ""
 
 
-def _member(request):
+def _member_id(request) -> int | None:
     user = getattr(request, "user", None)
-    return user if user is not None and user.is_authenticated else None
+    return user.pk if user is not None and user.is_authenticated else None
+
+
+# Views and searches are buffered in a Redis list and written in batches by a Celery beat job
+# (catalog_events_flush), so a page view costs one RPUSH instead of a committed INSERT.
+# Without Redis (the demo), or when Redis does not answer, they are written at once.
+EVENTS_KEY = "catalog:events"
+
+
+def _event_record(event: dict) -> None:
+    client = redis_client()
+    if client is not None:
+        try:
+            client.rpush(redis_key(EVENTS_KEY), json.dumps(event, separators=(",", ":")))
+            return
+        except Exception:
+            logger.warning("Redis refused a catalog event; writing it directly", exc_info=True)
+    try:
+        _events_write([event])
+    except Exception:
+        logger.warning("could not record a catalog event", exc_info=True)
+
+
+def _events_write(events: list[dict]) -> None:
+    views, searches = [], []
+    for event in events:
+        at = datetime.fromisoformat(event["at"])
+        if event["kind"] == "view":
+            views.append(
+                ProductView(
+                    product_id=event["product"],
+                    member_id=event["member"],
+                    session_key=event["session"],
+                    viewed_at=at,
+                )
+            )
+        elif event["kind"] == "search":
+            searches.append(
+                SearchLog(
+                    term=event["term"],
+                    results=event["results"],
+                    member_id=event["member"],
+                    session_key=event["session"],
+                    searched_at=at,
+                )
+            )
+    with transaction.atomic():
+        if views:
+            # A product deleted since the view was buffered is skipped, not an error.
+            existing = set(
+                Product.objects.filter(pk__in={v.product_id for v in views}).values_list(
+                    "pk", flat=True
+                )
+            )
+            ProductView.objects.bulk_create(
+                [v for v in views if v.product_id in existing], batch_size=1000
+            )
+        if searches:
+            SearchLog.objects.bulk_create(searches, batch_size=1000)
+
+
+def catalog_events_flush(*, batch: int = 5000) -> int:
+    """Move buffered views and searches from Redis into the database; returns how many.
+
+    LPOP hands each event to exactly one caller, so two flushes at once never write one twice;
+    if writing fails the batch goes back to the head of the list for the next run.
+    """
+    client = redis_client()
+    if client is None:
+        return 0
+    written = 0
+    while True:
+        raw = client.lpop(redis_key(EVENTS_KEY), batch)
+        if not raw:
+            return written
+        try:
+            _events_write([json.loads(item) for item in raw])
+        except Exception:
+            client.lpush(redis_key(EVENTS_KEY), *reversed(raw))
+            raise
+        written += len(raw)
+        if len(raw) < batch:
+            return written
 
 
 def product_view_record(*, request, product_id: int) -> None:
-    """One INSERT, never a read; a failure here must not cost the buyer the page."""
-    try:
-        ProductView.objects.create(
-            product_id=product_id, member=_member(request), session_key=_session_key(request)
-        )
-    except Exception:
-        logger.warning("could not record a product view", exc_info=True)
+    """Note one product page view; never costs the buyer the page."""
+    _event_record(
+        {
+            "kind": "view",
+            "product": product_id,
+            "member": _member_id(request),
+            "session": _session_key(request),
+            "at": timezone.now().isoformat(),
+        }
+    )
 
 
 def search_record(*, request, term: str, results: int) -> None:
-    try:
-        SearchLog.objects.create(
-            term=term.lower(),
-            results=results,
-            member=_member(request),
-            session_key=_session_key(request),
-        )
-    except Exception:
-        logger.warning("could not record a search", exc_info=True)
+    _event_record(
+        {
+            "kind": "search",
+            "term": term.lower(),
+            "results": results,
+            "member": _member_id(request),
+            "session": _session_key(request),
+            "at": timezone.now().isoformat(),
+        }
+    )

@@ -1,16 +1,30 @@
 from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from . import selectors, services
-from .cache import cached_fragment, fragment_key
+from . import presenters, selectors, services
+from .cache import cache_read, cache_write, cached_count, cached_fragment, fragment_key
 
 MAX_PAGE = 10_000
+
+
+class CountedPaginator(Paginator):
+    """A paginator told its count, so it does not run COUNT(*) itself."""
+
+    def __init__(self, object_list, per_page, *, count: int):
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @property
+    def count(self) -> int:
+        return self._known_count
 
 
 def _audience(request) -> tuple[bool, str]:
@@ -34,44 +48,81 @@ def _page_number(request) -> int:
     return number
 
 
-def _render_cached(request, *, name, template, build_context, page_template="catalog/page.html"):
-    """Render `template` as the page's main column, from the catalog cache when possible."""
-    show_prices, audience = _audience(request)
-    key = fragment_key(
-        name=name,
-        path=request.get_full_path(),
-        audience=audience,
-        currency=_currency(request),
+def _is_plain_visitor(request) -> bool:
+    """No session and no pending messages: every such visitor is shown exactly the same page."""
+    return (
+        settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and CookieStorage.cookie_name not in request.COOKIES
     )
+
+
+def _render_cached(request, *, name, template, build_context, page_template="catalog/page.html"):
+    """Render a catalog page whose main column is `template`, from the page cache when possible.
+
+    Plain visitors (guests without a session: most first visits, crawlers, ads traffic) get the
+    whole page from the cache. Everyone else gets the cached main column inside a freshly
+    rendered layout, which carries their name, their CSRF token and their messages.
+    Returns the page's metadata (title, product id, result count) and the response.
+    """
+    show_prices, audience = _audience(request)
+    key_parts = {
+        "path": request.get_full_path(),
+        "audience": audience,
+        "currency": _currency(request),
+    }
+    page_key = (
+        fragment_key(name=f"page:{name}", **key_parts) if _is_plain_visitor(request) else None
+    )
+    cached_page = cache_read(page_key)
+    if cached_page is not None:
+        response = HttpResponse(cached_page["body"])
+        patch_vary_headers(response, ("Cookie",))
+        return cached_page["meta"], response
 
     def build():
         context = build_context(show_prices)
         html = render_to_string(template, context, request=None)
         return {"html": html, **context.get("page_meta", {})}
 
-    fragment = cached_fragment(key, build)
-    return (
-        fragment,
-        render(
-            request,
-            page_template,
-            {
-                "fragment": mark_safe(fragment["html"]),  # noqa: S308 - our own rendered template
-                "title": fragment.get("title", ""),
-                "meta_description": fragment.get("description", ""),
-                "search_term": request.GET.get("q", "")[: settings.WHOLESALE_SEARCH_MAX_LENGTH],
-            },
-        ),
+    fragment = cached_fragment(fragment_key(name=name, **key_parts), build)
+    response = render(
+        request,
+        page_template,
+        {
+            "fragment": mark_safe(fragment["html"]),  # noqa: S308 - our own rendered template
+            "title": fragment.get("title", ""),
+            "meta_description": fragment.get("description", ""),
+            "search_term": request.GET.get("q", "")[: settings.WHOLESALE_SEARCH_MAX_LENGTH],
+        },
     )
+    meta = {k: v for k, v in fragment.items() if k != "html"}
+    # A page that embeds a CSRF token belongs to one visitor; never share it.
+    if page_key and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+        cache_write(page_key, {"body": response.content, "meta": meta})
+    return meta, response
+
+
+def _card_labels(show_prices: bool) -> dict:
+    """Texts every card shares, translated once per page rather than once per card."""
+    return {
+        "show_prices": show_prices,
+        "sizes": presenters.CARD_SIZES,
+        "no_photo": _("No photo yet"),
+        "login_to_see": _("Log in to see wholesale prices"),
+    }
 
 
 @require_GET
 def home(request):
     def build(show_prices):
         return {
-            "show_prices": show_prices,
-            "new_arrivals": selectors.new_arrivals(limit=8),
-            "best_sellers": selectors.best_sellers(limit=8),
+            **_card_labels(show_prices),
+            "new_arrivals": presenters.product_cards(
+                selectors.new_arrivals(limit=8), show_prices=show_prices
+            ),
+            "best_sellers": presenters.product_cards(
+                selectors.best_sellers(limit=8), show_prices=show_prices
+            ),
             "categories": [n for n in selectors.category_tree() if n.depth == 0],
             "page_meta": {"title": _("Wholesale direct from the factory")},
         }
@@ -97,7 +148,12 @@ def product_list(request):
             qs = selectors.product_search(term=term, category=category, sort=sort)
         else:
             qs = selectors.product_list(category=category, sort=sort)
-        paginator = Paginator(qs, settings.WHOLESALE_PAGE_SIZE)
+        scope = f"{term}|{category.id if category else ''}"
+        paginator = CountedPaginator(
+            qs,
+            settings.WHOLESALE_PAGE_SIZE,
+            count=cached_count(scope=scope, count=qs.count),
+        )
         try:
             page = paginator.page(number)
         except (EmptyPage, PageNotAnInteger):
@@ -114,10 +170,12 @@ def product_list(request):
         sorts = [(key, label) for key, (label, _order) in selectors.SORTS.items()]
         if term:
             sorts.insert(0, (selectors.RELEVANCE, _("Relevance")))
+        products = list(page.object_list) if page else []
         return {
-            "show_prices": show_prices,
+            **_card_labels(show_prices),
             "page": page,
-            "products": page.object_list if page else [],
+            "products": products,
+            "cards": presenters.product_cards(products, show_prices=show_prices),
             "count": paginator.count,
             "term": term,
             "category": category,
@@ -141,9 +199,18 @@ def product_detail(request, slug):
     def build(show_prices):
         page = selectors.product_page(slug=slug)
         product = page.product
+        pictures = [
+            {
+                "large": presenters.picture(image, size="large", alt=product.name),
+                "thumb": presenters.picture(image, size="thumb", alt=product.name),
+            }
+            for image in page.images
+            if image.renditions
+        ]
         return {
             "show_prices": show_prices,
             "p": page,
+            "pictures": pictures,
             "product": product,
             "variant_prices": selectors.variant_prices(page) if show_prices else {},
             "page_meta": {

@@ -127,7 +127,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "wholesale.cache_backend.ReusingRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("WHOLESALE_CACHE_PREFIX", "wholesale"),
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
@@ -153,6 +153,13 @@ CELERY_TIMEZONE = "UTC"
 # Longer than the longest task or countdown, so Redis never redelivers a task still running.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BEAT_SCHEDULE = {
+    # Buffered product views and searches (catalog.services) reach the database within a minute.
+    "catalog-events-flush": {
+        "task": "catalog.tasks.catalog_events_flush_task",
+        "schedule": env_int("WHOLESALE_EVENTS_FLUSH_SECONDS", 60),
+    },
+}
 
 # --- Auth and accounts ------------------------------------------------------------------------
 AUTH_USER_MODEL = "members.User"

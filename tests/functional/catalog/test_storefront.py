@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import Product, ProductView, SearchLog, Variant
-from catalog.services import product_refresh
+from catalog.services import catalog_events_flush, product_refresh
 from tests.factories import CategoryFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -101,6 +101,7 @@ class TestSearch:
 
     def test_records_each_search_with_its_result_count(self, client, shelf):
         client.get("/catalog/?q=  Cotton   Tee ")
+        catalog_events_flush()
         log = SearchLog.objects.get()
         assert (log.term, log.results) == ("cotton tee", 3)
 
@@ -151,6 +152,7 @@ class TestTheProductPage:
         url = shelf["products"][0].get_absolute_url()
         client.get(url)
         client.get(url)
+        catalog_events_flush()
         assert ProductView.objects.filter(product=shelf["products"][0]).count() == 2
 
     def test_query_count_is_fixed(self, buyer_client, settings, django_assert_max_num_queries):
@@ -249,3 +251,31 @@ class TestPictures:
             assert 'loading="lazy"' in html
             assert 'alt="Pictured Tee"' in html
         assert 'loading="eager"' in page  # the main picture is above the fold
+
+
+class TestTheWholePageCache:
+    def test_a_plain_guest_gets_the_whole_page_from_the_cache(
+        self, client, shelf, django_assert_num_queries
+    ):
+        first = client.get("/catalog/?category=bags")
+        with django_assert_num_queries(0):
+            second = client.get("/catalog/?category=bags")
+        assert second.content == first.content
+        assert "Cookie" in second["Vary"]
+
+    def test_a_buyer_after_a_guest_gets_their_own_header_and_prices(
+        self, client, buyer_client, shelf
+    ):
+        client.get("/catalog/")
+        html = buyer_client.get("/catalog/").content.decode()
+        assert "My account" in html and "Log out" in html
+        assert "$3.30" in html
+
+    def test_a_guest_with_messages_is_not_served_someone_elses_page(self, client, shelf):
+        from django.contrib.messages.storage.cookie import CookieStorage
+
+        client.get("/catalog/")
+        client.cookies[CookieStorage.cookie_name] = "pending"
+        response = client.get("/catalog/")
+        assert response.status_code == 200
+        assert response.context is not None  # rendered, not replayed from the cache
