@@ -102,27 +102,21 @@ def _render_cached(request, *, name, template, build_context, page_template="cat
     return meta, response
 
 
-def _card_labels(show_prices: bool) -> dict:
-    """Texts every card shares, translated once per page rather than once per card."""
-    return {
-        "show_prices": show_prices,
-        "sizes": presenters.CARD_SIZES,
-        "no_photo": _("No photo yet"),
-        "login_to_see": _("Log in to see wholesale prices"),
-    }
-
-
 @require_GET
 def home(request):
     def build(show_prices):
+        new_arrivals = presenters.product_cards(
+            selectors.new_arrivals(limit=8), show_prices=show_prices
+        )
+        best_sellers = presenters.product_cards(
+            selectors.best_sellers(limit=8), show_prices=show_prices
+        )
         return {
-            **_card_labels(show_prices),
-            "new_arrivals": presenters.product_cards(
-                selectors.new_arrivals(limit=8), show_prices=show_prices
-            ),
-            "best_sellers": presenters.product_cards(
-                selectors.best_sellers(limit=8), show_prices=show_prices
-            ),
+            "show_prices": show_prices,
+            "new_arrivals": new_arrivals,
+            "new_arrivals_grid": presenters.card_grid_html(new_arrivals, show_prices=show_prices),
+            "best_sellers": best_sellers,
+            "best_sellers_grid": presenters.card_grid_html(best_sellers, show_prices=show_prices),
             "categories": [n for n in selectors.category_tree() if n.depth == 0],
             "page_meta": {"title": _("Wholesale direct from the factory")},
         }
@@ -171,16 +165,19 @@ def product_list(request):
         if term:
             sorts.insert(0, (selectors.RELEVANCE, _("Relevance")))
         products = list(page.object_list) if page else []
+        cards = presenters.product_cards(products, show_prices=show_prices)
         return {
-            **_card_labels(show_prices),
+            "show_prices": show_prices,
             "page": page,
             "products": products,
-            "cards": presenters.product_cards(products, show_prices=show_prices),
+            "grid": presenters.card_grid_html(cards, show_prices=show_prices),
+            "category_links": presenters.category_links(
+                selectors.category_tree(), current=category, term=term
+            ),
             "count": paginator.count,
             "term": term,
             "category": category,
             "trail": selectors.category_trail(category.id) if category else [],
-            "categories": selectors.category_tree(),
             "sort": sort,
             "sorts": sorts,
             "page_meta": {"title": title, "count": paginator.count},

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 
-from babel.numbers import format_currency, get_currency_precision
+from babel import Locale, UnknownLocaleError
+from babel.numbers import NumberPattern, get_currency_precision, parse_pattern
 from django.conf import settings
 from django.utils.translation import get_language, to_locale
 
@@ -94,10 +96,18 @@ def current_locale() -> str:
     return to_locale(get_language() or settings.LANGUAGE_CODE)
 
 
+@lru_cache(maxsize=256)
+def _currency_pattern(locale: str) -> tuple[Locale, NumberPattern]:
+    """The locale's currency pattern, parsed once per process (parsing dominates a format)."""
+    try:
+        parsed = Locale.parse(locale)
+    except (ValueError, UnknownLocaleError):
+        parsed = Locale.parse("en")
+    return parsed, parse_pattern(parsed.currency_formats["standard"])
+
+
 def format_money(money: Money, *, locale: str | None = None) -> str:
     """Format for people, e.g. "$4.20" in en, "4,20 $" in fr; rounded to the minor unit."""
     amount = quantize(money.amount, money.currency)
-    try:
-        return format_currency(amount, money.currency, locale=locale or current_locale())
-    except (ValueError, LookupError):
-        return format_currency(amount, money.currency, locale="en")
+    parsed, pattern = _currency_pattern(locale or current_locale())
+    return pattern.apply(amount, parsed, currency=money.currency, currency_digits=True)

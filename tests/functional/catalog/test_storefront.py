@@ -279,3 +279,16 @@ class TestTheWholePageCache:
         response = client.get("/catalog/")
         assert response.status_code == 200
         assert response.context is not None  # rendered, not replayed from the cache
+
+
+class TestEscaping:
+    def test_script_in_names_and_categories_is_escaped_everywhere(self, client, buyer_client):
+        nasty = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
+        category = CategoryFactory(name=nasty, slug="nasty")
+        product = ProductFactory(name=nasty, slug="nasty-product", category=category)
+        for c in (client, buyer_client):
+            for url in ("/", "/catalog/", "/catalog/?category=nasty", product.get_absolute_url()):
+                html = c.get(url).content.decode()
+                assert "<script>alert(1)" not in html, url
+                assert "<img src=x" not in html, url
+                assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, url
