@@ -110,3 +110,36 @@ def cached_count(*, scope: str, count: Callable[[], int]) -> int:
         except Exception:
             logger.warning("could not store a catalog count", exc_info=True)
     return value
+
+
+def page_key(*, name: str, path: str, audience: str, currency: str) -> str | None:
+    """The key of a whole cached page. Unlike fragment keys it holds no version: the stored
+    page carries the version it was rendered at, so one MGET fetches both (see page_read)."""
+    if settings.WHOLESALE_PAGE_CACHE_SECONDS <= 0:
+        return None
+    raw = "|".join([name, get_language() or "", currency, audience, path])
+    return "catalog:page:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def page_read(key: str | None) -> tuple[dict | None, str]:
+    """The cached page if it is of the current catalog version, and that version.
+
+    One round trip to the cache; the version is "" when the cache is down.
+    """
+    if key is None:
+        return None, ""
+    try:
+        found = cache.get_many([VERSION_KEY, key])
+    except Exception:
+        logger.warning("catalog cache unavailable", exc_info=True)
+        return None, ""
+    version = found.get(VERSION_KEY) or catalog_version()
+    page = found.get(key)
+    if page is not None and version and page.get("version") == version:
+        return page, version
+    return None, version
+
+
+def page_write(key: str | None, *, version: str, body: bytes, meta: dict) -> None:
+    if key and version:
+        cache_write(key, {"version": version, "body": body, "meta": meta})

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from . import presenters, selectors, services
-from .cache import cache_read, cache_write, cached_count, cached_fragment, fragment_key
+from .cache import cached_count, cached_fragment, fragment_key, page_key, page_read, page_write
 
 MAX_PAGE = 10_000
 
@@ -70,10 +70,8 @@ def _render_cached(request, *, name, template, build_context, page_template="cat
         "audience": audience,
         "currency": _currency(request),
     }
-    page_key = (
-        fragment_key(name=f"page:{name}", **key_parts) if _is_plain_visitor(request) else None
-    )
-    cached_page = cache_read(page_key)
+    whole_page_key = page_key(name=name, **key_parts) if _is_plain_visitor(request) else None
+    cached_page, version = page_read(whole_page_key)
     if cached_page is not None:
         response = HttpResponse(cached_page["body"])
         patch_vary_headers(response, ("Cookie",))
@@ -97,8 +95,8 @@ def _render_cached(request, *, name, template, build_context, page_template="cat
     )
     meta = {k: v for k, v in fragment.items() if k != "html"}
     # A page that embeds a CSRF token belongs to one visitor; never share it.
-    if page_key and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
-        cache_write(page_key, {"body": response.content, "meta": meta})
+    if whole_page_key and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+        page_write(whole_page_key, version=version, body=response.content, meta=meta)
     return meta, response
 
 
