@@ -29,6 +29,17 @@ def _widget_attrs(name: str) -> dict:
     return {"autocomplete": AUTOCOMPLETE[name]} if name in AUTOCOMPLETE else {}
 
 
+def _website_field() -> forms.URLField:
+    """Signup and profile ask the same way: a bare "shop.com" is read as https."""
+    return forms.URLField(
+        label=_("Website or shop link"),
+        required=False,
+        assume_scheme="https",
+        help_text=HELP_TEXTS["website"],
+        widget=forms.URLInput(attrs=_widget_attrs("website")),
+    )
+
+
 class DistributorSignupForm(forms.Form):
     """The business questions allauth's signup asks after email and password.
 
@@ -68,13 +79,7 @@ class DistributorSignupForm(forms.Form):
         help_text=HELP_TEXTS["phone"],
         widget=forms.TextInput(attrs={**_widget_attrs("phone"), "type": "tel"}),
     )
-    website = forms.URLField(
-        label=_("Website or shop link"),
-        required=False,
-        assume_scheme="https",
-        help_text=HELP_TEXTS["website"],
-        widget=forms.URLInput(attrs=_widget_attrs("website")),
-    )
+    website = _website_field()
     tax_number = forms.CharField(
         label=_("Tax / VAT number"),
         max_length=50,
@@ -94,13 +99,7 @@ class DistributorSignupForm(forms.Form):
 
 
 class DistributorProfileForm(forms.ModelForm):
-    website = forms.URLField(
-        label=_("Website or shop link"),
-        required=False,
-        assume_scheme="https",
-        help_text=HELP_TEXTS["website"],
-        widget=forms.URLInput(attrs=_widget_attrs("website")),
-    )
+    website = _website_field()
 
     class Meta:
         model = Distributor
