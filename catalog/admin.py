@@ -25,8 +25,9 @@ from .images import (
     product_image_delete,
     validate_image_upload,
 )
-from .models import Category, PriceTier, Product, ProductImage, Variant
-from .services import product_publish, product_refresh, product_unpublish
+from .locks import lock_variants
+from .models import Category, PriceTier, Product, ProductImage, StockMovement, Variant
+from .services import product_publish, product_refresh, product_unpublish, stock_adjust
 
 TREE_SEPARATOR = " › "
 
@@ -117,21 +118,139 @@ class ProductForm(forms.ModelForm):
         return cleaned
 
 
+class LoadedValueField(forms.IntegerField):
+    """A hidden copy of a value as the page showed it; never counts as a change by itself."""
+
+    widget = forms.HiddenInput
+
+    def has_changed(self, initial, data):
+        return False
+
+
+class VariantForm(forms.ModelForm):
+    stock_loaded = LoadedValueField(required=False, min_value=0)
+
+    class Meta:
+        model = Variant
+        fields = [
+            "sku",
+            "barcode",
+            "option1",
+            "option2",
+            "option3",
+            "weight_grams",
+            "stock",
+            "price",
+            "position",
+            "is_active",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["stock_loaded"].initial = self.instance.stock
+
+    def stock_change(self) -> int:
+        """How far the editor moved the stock from what the page showed them."""
+        if self.instance.pk is None or "stock" not in self.cleaned_data:
+            return 0
+        loaded = self.cleaned_data.get("stock_loaded")
+        if loaded is None:  # a post without the hidden field: compare with the stock now
+            loaded = self.initial.get("stock", self.instance.stock)
+        return self.cleaned_data["stock"] - loaded
+
+
+class VariantFormSet(BaseInlineFormSet):
+    """Stock edits become movements, applied as the difference from what the page showed.
+
+    Why the difference and not "lock and set": between opening the page and saving it,
+    checkouts keep taking stock. If the page showed 40, the editor typed 35 (five damaged)
+    and three sold meanwhile, setting 35 would silently give the three back (the lost update
+    of Oscar #1811); applying -5 leaves 32, keeping both. So the stored stock is never
+    written from the form: each change goes through stock_adjust under the row lock.
+    """
+
+    stock_user = None  # the staff member saving; set per request by VariantInline
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        changes = {
+            form.instance.pk: (form, form.stock_change())
+            for form in self.initial_forms
+            if not self._should_delete_form(form) and form.stock_change()
+        }
+        if not changes:
+            return
+        # The admin's change view runs in one transaction (ModelAdmin.changeform_view), so
+        # these locks, taken in pk order like a checkout's, hold until the save applies the
+        # changes: what is checked here is what stock_adjust then finds.
+        locked = lock_variants(changes)
+        for pk, (form, change) in changes.items():
+            variant = locked.get(pk)
+            if variant is not None and variant.stock + change < 0:
+                form.add_error(
+                    "stock",
+                    _(
+                        "Only %(available)d left now, so the stock cannot go down by "
+                        "%(change)d. Orders came in since the page was opened; reload it."
+                    )
+                    % {"available": variant.stock, "change": -change},
+                )
+
+    def save_new(self, form, commit=True):
+        variant = super().save_new(form, commit=False)
+        if not commit:
+            return variant
+        opening, variant.stock = variant.stock, 0
+        variant.save()
+        if opening:
+            movement = stock_adjust(
+                variant_id=variant.pk,
+                delta=opening,
+                reason=StockMovement.Reason.INITIAL,
+                by=self.stock_user,
+            )
+            variant.stock = movement.balance_after
+        return variant
+
+    def save_existing(self, form, obj, commit=True):
+        variant = form.save(commit=False)
+        if not commit:
+            return variant
+        model_fields = {f.name for f in Variant._meta.concrete_fields}
+        changed = [n for n in form.changed_data if n in model_fields and n != "stock"]
+        if changed:
+            variant.save(update_fields=changed)
+        change = form.stock_change()
+        if change:
+            movement = stock_adjust(
+                variant_id=variant.pk,
+                delta=change,
+                reason=StockMovement.Reason.ADJUSTMENT,
+                by=self.stock_user,
+            )
+            variant.stock = movement.balance_after
+        return variant
+
+
 class VariantInline(admin.TabularInline):
     model = Variant
-    fields = [
-        "sku",
-        "barcode",
-        "option1",
-        "option2",
-        "option3",
-        "weight_grams",
-        "stock",
-        "price",
-        "position",
-        "is_active",
-    ]
+    form = VariantForm
+    formset = VariantFormSet
     extra = 1
+
+    def get_fields(self, request, obj=None):
+        fields = list(VariantForm.Meta.fields)
+        if self.has_add_permission(request, obj) or self.has_change_permission(request, obj):
+            fields.append("stock_loaded")
+        return fields
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.stock_user = request.user
+        return formset
 
 
 class PriceTierFormSet(BaseInlineFormSet):
@@ -357,3 +476,48 @@ class ProductAdmin(admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(admin.ModelAdmin):
+    """The stock ledger, read-only: movements are written by catalog.services, never here."""
+
+    list_display = [
+        "created_at",
+        "variant_sku",
+        "delta",
+        "balance_after",
+        "reason",
+        "reference",
+        "created_by",
+    ]
+    list_filter = ["reason", "created_at"]
+    list_select_related = ["variant", "created_by"]
+    search_fields = ["variant__sku", "reference"]
+    fields = [
+        "variant",
+        "delta",
+        "balance_after",
+        "reason",
+        "reference",
+        "note",
+        "created_by",
+        "created_at",
+    ]
+    readonly_fields = fields
+    ordering = ["-created_at", "-pk"]
+    # The ledger only grows: skip counting all of it on every page.
+    show_full_result_count = False
+
+    @admin.display(description=_("SKU"), ordering="variant__sku")
+    def variant_sku(self, obj):
+        return obj.variant.sku
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -182,6 +182,90 @@ class Variant(models.Model):
         return " / ".join(self.options) or self.sku
 
 
+class AppendOnlyError(Exception):
+    """Raised on any attempt to change or delete a ledger row through the ORM."""
+
+
+class StockMovementQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("Stock movements are append-only: record a new movement instead.")
+
+    def delete(self):
+        raise AppendOnlyError("Stock movements are append-only: record a new movement instead.")
+
+
+class StockMovement(models.Model):
+    """One change of a variant's stock: the ledger that ``Variant.stock`` must always equal.
+
+    Append-only: rows are written by ``catalog.services`` (``stock_*``) in the transaction that
+    changes ``Variant.stock``, under the variant's row lock, and never updated or deleted.
+    """
+
+    class Reason(models.TextChoices):
+        INITIAL = "initial", _("Initial stock")
+        ADJUSTMENT = "adjustment", _("Adjustment")
+        COUNT = "count", _("Stocktake")
+        ORDER = "order", _("Order")
+        ORDER_CANCELLED = "order_cancelled", _("Order cancelled")
+        RETURN = "return", _("Return")
+        IMPORT = "import", _("Import")
+
+    # PROTECT: a variant with a stock history is deactivated, never deleted with its ledger.
+    variant = models.ForeignKey(
+        Variant,
+        on_delete=models.PROTECT,
+        related_name="stock_movements",
+        verbose_name=_("variant"),
+    )
+    delta = models.IntegerField(_("change"))
+    balance_after = models.IntegerField(_("balance after"))
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    reference = models.CharField(
+        _("reference"),
+        max_length=100,
+        blank=True,
+        help_text=_("Where the change comes from, e.g. “order:W-10023”."),
+    )
+    note = models.TextField(_("note"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("at"), default=timezone.now, editable=False)
+
+    objects = StockMovementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("stock movement")
+        verbose_name_plural = _("stock movements")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["variant", "created_at"], name="stockmovement_variant_at"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(delta=0), name="stockmovement_delta_not_0"),
+            models.CheckConstraint(
+                condition=models.Q(balance_after__gte=0), name="stockmovement_balance_gte_0"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.delta:+d} → {self.balance_after} ({self.get_reason_display()})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("Stock movements are append-only: record a new movement instead.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Stock movements are append-only: record a new movement instead.")
+
+
 class PriceTier(models.Model):
     """A quantity break: from `min_quantity` units of the product (all variants summed)."""
 

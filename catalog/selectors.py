@@ -9,7 +9,8 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -18,7 +19,7 @@ from wholesale.money import Money
 
 from . import pricing
 from .cache import catalog_version
-from .models import Category, PriceTier, Product, ProductImage, Variant
+from .models import Category, PriceTier, Product, ProductImage, StockMovement, Variant
 
 SORTS = {
     "newest": (_("Newest"), ["-published_at", "-pk"]),
@@ -255,3 +256,25 @@ def variant_prices(page: ProductPage) -> dict[int, list[pricing.TierRow]]:
 
 def money(amount) -> Money | None:
     return None if amount is None else Money(amount, settings.WHOLESALE_BASE_CURRENCY)
+
+
+def stock_mismatches() -> QuerySet[Variant]:
+    """Variants whose stock differs from the sum of their movements, annotated `ledger_stock`.
+
+    Every variant created with stock gets an "initial" movement (catalog.signals, and the
+    0005 migration for older rows), so this covers all variants: one without movements must
+    hold 0. Anything listed was changed outside catalog.services, or its ledger was tampered.
+    """
+    ledger = (
+        StockMovement.objects.filter(variant=OuterRef("pk"))
+        .order_by()
+        .values("variant")
+        .annotate(total=Sum("delta"))
+        .values("total")
+    )
+    return (
+        Variant.objects.annotate(ledger_stock=Coalesce(Subquery(ledger), 0))
+        .exclude(stock=F("ledger_stock"))
+        .select_related("product")
+        .order_by("pk")
+    )

@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
-from django.db.models import DateTimeField, Value
+from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from wholesale.redis import key as redis_key
 from wholesale.redis import redis_client
 
 from . import pricing
 from .cache import bump_catalog_version
-from .models import PriceTier, Product, ProductView, SearchLog, Variant
+from .locks import lock_variants
+from .models import PriceTier, Product, ProductView, SearchLog, StockMovement, Variant
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 logger = logging.getLogger(__name__)
 
@@ -199,3 +206,213 @@ def search_record(*, request, term: str, results: int) -> None:
             "at": timezone.now().isoformat(),
         }
     )
+
+
+# --- stock ------------------------------------------------------------------------------------
+# Variant.stock changes only here, each change with its StockMovement in the same transaction
+# and under the variant's row lock (catalog.locks), so stock always equals the sum of the
+# movements (catalog.selectors.stock_mismatches checks it). Made-to-order products are not
+# stock-tracked: taking or releasing their stock records nothing and never fails.
+
+
+@dataclass(frozen=True)
+class Shortage:
+    variant: Variant
+    requested: int
+    available: int
+
+
+class OutOfStock(Exception):
+    """Some variants hold less than asked. Raised before anything changes: nothing was taken.
+
+    ``shortages`` lists every short variant (in pk order); ``variant``, ``requested`` and
+    ``available`` are those of the first, for callers that ask for one variant at a time.
+    """
+
+    def __init__(self, shortages: Iterable[Shortage]):
+        self.shortages: tuple[Shortage, ...] = tuple(shortages)
+        if not self.shortages:
+            raise ValueError("OutOfStock needs at least one shortage.")
+        super().__init__(*self.shortages)
+
+    @property
+    def variant(self) -> Variant:
+        return self.shortages[0].variant
+
+    @property
+    def requested(self) -> int:
+        return self.shortages[0].requested
+
+    @property
+    def available(self) -> int:
+        return self.shortages[0].available
+
+    def __str__(self) -> str:
+        lines = [
+            gettext("%(sku)s: %(requested)d asked, %(available)d left")
+            % {"sku": s.variant.sku, "requested": s.requested, "available": s.available}
+            for s in self.shortages
+        ]
+        return gettext("Not enough stock. %(lines)s") % {"lines": "; ".join(lines)}
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_reason(reason: str) -> None:
+    if reason not in StockMovement.Reason.values:
+        raise ValueError(f"Unknown stock movement reason: {reason!r}.")
+
+
+def _check_quantities(quantities: Mapping[int, int]) -> dict[int, int]:
+    checked = {}
+    for variant_id, quantity in quantities.items():
+        if not _is_count(quantity) or quantity <= 0:
+            raise ValueError(f"Quantity for variant {variant_id} must be a positive whole number.")
+        checked[int(variant_id)] = quantity
+    return checked
+
+
+def _lock(variant_ids: Iterable[int]) -> dict[int, Variant]:
+    ids = set(variant_ids)
+    variants = lock_variants(ids)
+    missing = ids - variants.keys()
+    if missing:
+        raise Variant.DoesNotExist(f"No variant with id {', '.join(map(str, sorted(missing)))}.")
+    return variants
+
+
+def _move(
+    variant: Variant, delta: int, *, reason: str, reference: str, note: str, by
+) -> StockMovement:
+    """Change the stock and return its movement, unsaved. Caller holds the row lock on
+    `variant`, so its `stock` is current and the balance below is the one written."""
+    Variant.objects.filter(pk=variant.pk).update(stock=F("stock") + delta)
+    variant.stock += delta
+    return StockMovement(
+        variant=variant,
+        delta=delta,
+        balance_after=variant.stock,
+        reason=reason,
+        reference=reference,
+        note=note,
+        created_by=by,
+    )
+
+
+def stock_adjust(
+    *,
+    variant_id: int,
+    delta: int,
+    reason: str,
+    by: AbstractBaseUser | None = None,
+    reference: str = "",
+    note: str = "",
+) -> StockMovement:
+    """Add (or, negative, remove) `delta` units, recorded as one movement.
+
+    Raises OutOfStock if the stock would go below zero, ValueError on a zero delta or an
+    unknown reason, Variant.DoesNotExist for an unknown id. Made-to-order variants are
+    adjusted too: whatever the stock field holds stays in the ledger.
+    """
+    _check_reason(reason)
+    if not _is_count(delta) or delta == 0:
+        raise ValueError("A stock adjustment changes the stock by a non-zero whole number.")
+    with transaction.atomic():
+        variant = _lock([variant_id])[variant_id]
+        if variant.stock + delta < 0:
+            raise OutOfStock([Shortage(variant, -delta, variant.stock)])
+        movement = _move(variant, delta, reason=reason, reference=reference, note=note, by=by)
+        movement.save()
+        bump_catalog_version()
+    return movement
+
+
+def stock_set(
+    *,
+    variant_id: int,
+    quantity: int,
+    by: AbstractBaseUser | None = None,
+    note: str = "",
+) -> StockMovement | None:
+    """A stocktake: the variant holds `quantity` now. Records the difference as a "count"
+    movement, or nothing (and returns None) when the stock already matches."""
+    if not _is_count(quantity) or quantity < 0:
+        raise ValueError("Counted stock is a whole number, zero or more.")
+    with transaction.atomic():
+        variant = _lock([variant_id])[variant_id]
+        delta = quantity - variant.stock
+        if delta == 0:
+            return None
+        movement = _move(
+            variant,
+            delta,
+            reason=StockMovement.Reason.COUNT,
+            reference="",
+            note=note,
+            by=by,
+        )
+        movement.save()
+        bump_catalog_version()
+    return movement
+
+
+def stock_take(
+    *,
+    quantities: Mapping[int, int],
+    reason: str,
+    reference: str,
+    by: AbstractBaseUser | None = None,
+) -> list[StockMovement]:
+    """Take `quantities` ({variant id: units}) all together, or nothing at all.
+
+    Locks the variants in pk order (whatever the order of `quantities`), so checkouts holding
+    the same variants never deadlock. Raises OutOfStock listing every short variant, before
+    changing anything. Returns one movement per stock-tracked variant, in pk order.
+    """
+    _check_reason(reason)
+    wanted = _check_quantities(quantities)
+    with transaction.atomic():
+        variants = _lock(wanted)
+        tracked = [variants[pk] for pk in sorted(wanted) if not variants[pk].product.made_to_order]
+        shortages = [
+            Shortage(variant, wanted[variant.pk], variant.stock)
+            for variant in tracked
+            if variant.stock < wanted[variant.pk]
+        ]
+        if shortages:
+            raise OutOfStock(shortages)
+        movements = StockMovement.objects.bulk_create(
+            [
+                _move(v, -wanted[v.pk], reason=reason, reference=reference, note="", by=by)
+                for v in tracked
+            ]
+        )
+        if movements:
+            bump_catalog_version()
+    return movements
+
+
+def stock_release(
+    *,
+    quantities: Mapping[int, int],
+    reason: str,
+    reference: str,
+    by: AbstractBaseUser | None = None,
+) -> list[StockMovement]:
+    """Put `quantities` back (a cancelled order, a return): the reverse of stock_take."""
+    _check_reason(reason)
+    given = _check_quantities(quantities)
+    with transaction.atomic():
+        variants = _lock(given)
+        movements = StockMovement.objects.bulk_create(
+            [
+                _move(variants[pk], given[pk], reason=reason, reference=reference, note="", by=by)
+                for pk in sorted(given)
+                if not variants[pk].product.made_to_order
+            ]
+        )
+        if movements:
+            bump_catalog_version()
+    return movements

@@ -3,7 +3,7 @@ from django.dispatch import receiver
 
 from .cache import bump_catalog_version
 from .images import image_files_release
-from .models import Category, PriceTier, Product, ProductImage, Variant
+from .models import Category, PriceTier, Product, ProductImage, StockMovement, Variant
 
 
 @receiver([post_save, post_delete], sender=Product)
@@ -18,3 +18,18 @@ def invalidate_catalog_cache(sender, **kwargs):
 @receiver(post_delete, sender=ProductImage)
 def release_image_files(sender, instance, **kwargs):
     image_files_release(instance)
+
+
+@receiver(post_save, sender=Variant)
+def open_stock_ledger(sender, instance, created, raw=False, **kwargs):
+    # A variant created holding stock (seed_demo, factories, imports) starts its ledger with
+    # an "initial" movement of that stock, so stock always equals the sum of its movements.
+    # Every later change goes through catalog.services.stock_*. The product admin saves new
+    # variants with 0 and records their initial stock itself, to say which staff member did.
+    if created and not raw and instance.stock:
+        StockMovement.objects.create(
+            variant=instance,
+            delta=instance.stock,
+            balance_after=instance.stock,
+            reason=StockMovement.Reason.INITIAL,
+        )

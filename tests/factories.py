@@ -58,7 +58,11 @@ class CategoryFactory(factory.django.DjangoModelFactory):
 
 
 class ProductFactory(factory.django.DjangoModelFactory):
-    """A published product with three tiers (4.20 / 3.80 / 3.30) and two variants in stock."""
+    """A published product with three tiers (4.20 / 3.80 / 3.30) and two variants in stock.
+
+    ``ProductFactory(variants=["S"], variants__stock=5)`` makes one variant holding 5; each
+    variant's stock is opened in the ledger by an "initial" movement (catalog.signals).
+    """
 
     class Meta:
         model = Product
@@ -92,7 +96,7 @@ class ProductFactory(factory.django.DjangoModelFactory):
                 product=obj,
                 sku=f"{obj.slug.upper()}-{size}",
                 option1=size,
-                stock=100,
+                stock=kwargs.get("stock", 100),
                 weight_grams=200,
                 position=index,
             )

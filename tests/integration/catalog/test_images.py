@@ -284,7 +284,8 @@ class TestDeletingAnImage:
     def test_deleting_the_product_removes_its_files_too(
         self, media_root, django_capture_on_commit_callbacks
     ):
-        product = ProductFactory()
+        # Never stocked: a product with a stock history is protected from deletion.
+        product = ProductFactory(variants__stock=0)
         product_image_add(product=product, upload=upload(picture_bytes((900, 700))))
         assert len(stored_files(media_root)) == 7
 
