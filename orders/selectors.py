@@ -1,0 +1,240 @@
+"""Reads of carts: what a member's cart holds, what it costs now, and what blocks checkout."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from catalog.models import PriceTier, Product, Variant
+from catalog.pricing import Tier
+from members.selectors import distributor_for, member_can_order
+from wholesale.money import Money
+
+from . import pricing, rules
+from .models import Cart, CartLine
+
+# Columns of a product the cart never needs; the search vector is the big one.
+_PRODUCT_HEAVY = ("variant__product__search_document", "variant__product__description")
+
+
+def cart_for(*, member) -> Cart | None:
+    """The member's cart, or None until they first add something."""
+    if not member.is_authenticated:
+        return None
+    return Cart.objects.filter(member=member).first()
+
+
+def cart_line_count(*, member) -> int:
+    """How many lines (variants) the member's cart holds, in one query; 0 for guests."""
+    if not member.is_authenticated:
+        return 0
+    return CartLine.objects.filter(cart__member=member).count()
+
+
+def access_cart_line(*, member, line_id: int, lock: bool = False) -> CartLine:
+    """One of the member's own cart lines, with its variant and product; 404 for anyone else's.
+
+    With `lock`, the caller is inside a transaction and the line's row is locked.
+    """
+    if not member.is_authenticated:
+        raise Http404(_("No such cart line."))
+    queryset = CartLine.objects.select_related("variant__product").defer(*_PRODUCT_HEAVY)
+    if lock:
+        queryset = queryset.select_for_update(of=("self",))
+    line = queryset.filter(pk=line_id, cart__member=member).first()
+    if line is None:
+        raise Http404(_("No such cart line."))
+    return line
+
+
+def order_refusal(*, member) -> str | None:
+    """Why `member` may not add to a cart, or None when they may."""
+    if member_can_order(member):
+        return None
+    distributor = distributor_for(member)
+    if distributor is not None and distributor.status == distributor.Status.PENDING:
+        return _(
+            "Your trade account is waiting for approval. You can order as soon as we approve "
+            "it; we will email you."
+        )
+    return _(
+        "Only approved trade accounts can order. Complete your company profile on your "
+        "account page, or write to us."
+    )
+
+
+def variant_available(variant: Variant) -> bool:
+    """Whether a variant may be ordered now: active, its product published and priced."""
+    product = variant.product
+    return variant.is_active and product.is_published and product.price_from is not None
+
+
+def minimum_order_amount() -> Money:
+    return Money(settings.WHOLESALE_MIN_ORDER_AMOUNT, settings.WHOLESALE_BASE_CURRENCY)
+
+
+@dataclass(frozen=True)
+class CartLineView:
+    id: int
+    sku: str
+    label: str
+    quantity: int
+    unit_price: Money | None
+    total: Money | None
+    problem: str | None
+
+
+@dataclass(frozen=True)
+class CartProductView:
+    product_id: int
+    name: str
+    url: str
+    made_to_order: bool
+    lead_time_days: int | None
+    lines: list[CartLineView]
+    price: pricing.ProductPrice | None  # None when nothing of the product can be ordered
+    problems: list[str]
+
+
+@dataclass(frozen=True)
+class CartView:
+    products: list[CartProductView]
+    goods_total: Money
+    minimum: Money
+    missing: Money | None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def line_count(self) -> int:
+        return sum(len(p.lines) for p in self.products)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.products
+
+    @property
+    def ready_for_checkout(self) -> bool:
+        return bool(self.products) and not self.problems
+
+
+def cart_view(*, member) -> CartView:
+    """The member's cart priced now, grouped by product, with what to fix before checkout.
+
+    Two queries whatever the number of lines: the lines with their variants and products, and
+    the price tiers of those products.
+    """
+    currency = settings.WHOLESALE_BASE_CURRENCY
+    lines = list(
+        CartLine.objects.filter(cart__member=member)
+        .select_related("variant__product")
+        .defer(*_PRODUCT_HEAVY)
+        .order_by("added_at", "pk")
+    )
+    tiers_by_product: dict[int, list[Tier]] = defaultdict(list)
+    if lines:
+        product_ids = {line.variant.product_id for line in lines}
+        for row in PriceTier.objects.filter(product_id__in=product_ids).values_list(
+            "product_id", "min_quantity", "unit_price"
+        ):
+            tiers_by_product[row[0]].append(Tier(row[1], row[2]))
+
+    grouped: dict[int, list[CartLine]] = {}
+    for line in lines:
+        grouped.setdefault(line.variant.product_id, []).append(line)
+
+    products = []
+    for product_lines in grouped.values():
+        product_lines.sort(key=lambda line: (line.variant.position, line.variant.pk))
+        products.append(
+            _product_view(
+                product_lines[0].variant.product,
+                product_lines,
+                tiers_by_product[product_lines[0].variant.product_id],
+                currency,
+            )
+        )
+
+    goods_total = pricing.sum_money(
+        (p.price.subtotal for p in products if p.price is not None), currency
+    )
+    minimum = minimum_order_amount()
+    problems = [problem for p in products for problem in p.problems]
+    problems += [line.problem for p in products for line in p.lines if line.problem]
+    below_minimum = rules.minimum_order_problem(goods_total=goods_total, minimum=minimum)
+    if products and below_minimum:
+        problems.append(below_minimum)
+    return CartView(
+        products=products,
+        goods_total=goods_total,
+        minimum=minimum,
+        missing=pricing.amount_missing(total=goods_total, minimum=minimum),
+        problems=problems,
+    )
+
+
+def _product_view(
+    product: Product, lines: list[CartLine], tiers: list[Tier], currency: str
+) -> CartProductView:
+    problems: list[str] = []
+    problem_of: dict[int, str] = {}
+    orderable: list[CartLine] = []
+    product_sold = product.is_published and bool(tiers)
+    for line in lines:
+        variant = line.variant
+        if not product_sold or not variant.is_active:
+            problem_of[line.pk] = _("No longer available: remove it.")
+            continue
+        orderable.append(line)
+        if not product.made_to_order:
+            refusal = rules.stock_refusal(
+                sku=variant.sku, stock=variant.stock, in_cart=0, wanted=line.quantity
+            )
+            if refusal:
+                problem_of[line.pk] = (
+                    _("%(reason)s Lower the quantity or remove it.") % {"reason": refusal}
+                    if variant.stock > 0
+                    else _("%(reason)s Remove it.") % {"reason": refusal}
+                )
+
+    price = None
+    if orderable:
+        price = pricing.product_price(
+            tiers,
+            [pricing.LineToPrice(line.pk, line.quantity, line.variant.price) for line in orderable],
+            currency,
+        )
+        problems += rules.product_problems(
+            name=product.name,
+            quantity=price.quantity,
+            moq=product.moq,
+            increment=product.order_increment,
+        )
+    priced = {p.key: p for p in price.lines} if price else {}
+    views = []
+    for line in lines:
+        priced_line = priced.get(line.pk)
+        views.append(
+            CartLineView(
+                id=line.pk,
+                sku=line.variant.sku,
+                label=line.variant.label,
+                quantity=line.quantity,
+                unit_price=priced_line.unit_price if priced_line else None,
+                total=priced_line.total if priced_line else None,
+                problem=problem_of.get(line.pk),
+            )
+        )
+    return CartProductView(
+        product_id=product.pk,
+        name=product.name,
+        url=product.get_absolute_url(),
+        made_to_order=product.made_to_order,
+        lead_time_days=product.lead_time_days,
+        lines=views,
+        price=price,
+        problems=problems,
+    )
