@@ -14,6 +14,7 @@ Project settings of our own are prefixed ``WHOLESALE_``.
 
 import os
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -102,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "wholesale.context_processors.shop",
+                "orders.context_processors.cart",
             ],
         },
     },
@@ -214,6 +216,9 @@ WHOLESALE_PAGE_SIZE = env_int("WHOLESALE_PAGE_SIZE", 24)
 # Seconds a rendered catalog fragment stays cached; 0 switches the page cache off.
 WHOLESALE_PAGE_CACHE_SECONDS = env_int("WHOLESALE_PAGE_CACHE_SECONDS", 600)
 WHOLESALE_SEARCH_MAX_LENGTH = 200
+# The smallest order the shop accepts, as goods value in the base currency before shipping.
+# A cart below it may be built up but not checked out; the cart page says what is missing.
+WHOLESALE_MIN_ORDER_AMOUNT = Decimal(os.environ.get("WHOLESALE_MIN_ORDER_AMOUNT", "100"))
 
 # Uploaded product images: what we accept, and the renditions we make of them.
 WHOLESALE_IMAGE_MAX_BYTES = env_int("WHOLESALE_IMAGE_MAX_BYTES", 10 * 1024 * 1024)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("account/", include("members.urls")),
+    path("cart/", include("orders.urls")),
     path("", include("catalog.urls")),
 ]
 

@@ -1,0 +1,104 @@
+import re
+
+from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from . import quick_order
+from .rules import QuantityError, parse_quantity
+
+_QTY_FIELD = re.compile(r"qty_([0-9]{1,18})")
+# A product page lists its variants; far more quantity fields than this is not a person.
+MAX_GRID_FIELDS = 300
+
+
+class CartAddForm(forms.Form):
+    """The product page's order grid: `qty_<variant id>` per variant, empty or 0 for none.
+
+    Any other posted field (a price, a total, a tier) is ignored: the server prices the cart.
+    """
+
+    def clean(self):
+        quantities: dict[int, int] = {}
+        errors = []
+        fields = [(key, _QTY_FIELD.fullmatch(key)) for key in self.data]
+        fields = [(key, match) for key, match in fields if match]
+        if len(fields) > MAX_GRID_FIELDS:
+            raise forms.ValidationError(_("Too many quantities in one form."))
+        for key, match in fields:
+            value = self.data.get(key, "")
+            if str(value).strip() == "":
+                continue
+            try:
+                quantity = parse_quantity(value, allow_zero=True)
+            except QuantityError as exc:
+                errors.append(
+                    _("“%(value)s” cannot be added: %(reason)s")
+                    % {"value": str(value)[:20], "reason": exc}
+                )
+                continue
+            if quantity:
+                quantities[int(match.group(1))] = quantity
+        if errors:
+            raise forms.ValidationError(errors)
+        if not quantities:
+            raise forms.ValidationError(_("Enter a quantity for at least one variant."))
+        self.cleaned_data["quantities"] = quantities
+        return self.cleaned_data
+
+
+class CartLineForm(forms.Form):
+    """Change or remove one line of the cart page."""
+
+    action = forms.ChoiceField(choices=[("update", "update"), ("remove", "remove")])
+    quantity = forms.CharField(required=False, max_length=40)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "update":
+            try:
+                data["quantity"] = parse_quantity(data.get("quantity"))
+            except QuantityError as exc:
+                self.add_error("quantity", str(exc))
+        return data
+
+
+class QuickOrderForm(forms.Form):
+    lines = forms.CharField(
+        label=gettext_lazy("SKU and quantity, one per line"),
+        required=False,
+        max_length=quick_order.MAX_BYTES,
+        widget=forms.Textarea(
+            attrs={"rows": 8, "placeholder": "TS-100-M, 24\nTS-100-L, 12", "spellcheck": "false"}
+        ),
+    )
+    file = forms.FileField(
+        label=gettext_lazy("…or upload a CSV file"),
+        required=False,
+        help_text=gettext_lazy("Two columns, SKU and quantity; UTF-8; at most 256 KB."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("file")
+        text = data.get("lines") or ""
+        if upload:
+            if upload.size > quick_order.MAX_BYTES:
+                raise forms.ValidationError(
+                    _("The file is too large: at most %(kb)s KB.")
+                    % {"kb": quick_order.MAX_BYTES // 1024}
+                )
+            try:
+                uploaded = quick_order.decode_upload(upload.read(quick_order.MAX_BYTES + 1))
+            except quick_order.QuickOrderFileError as exc:
+                raise forms.ValidationError(str(exc)) from None
+            text = f"{text}\n{uploaded}"
+        if not text.strip():
+            raise forms.ValidationError(_("Paste some lines or choose a file."))
+        try:
+            data["entries"] = quick_order.parse_lines(text)
+        except quick_order.QuickOrderFileError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        if not data["entries"]:
+            raise forms.ValidationError(_("Paste some lines or choose a file."))
+        return data
