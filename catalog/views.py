@@ -1,8 +1,11 @@
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.template.backends.utils import csrf_input
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
@@ -13,6 +16,7 @@ from . import presenters, selectors, services
 from .cache import cached_count, cached_fragment, fragment_key, page_key, page_read, page_write
 
 MAX_PAGE = 10_000
+CSRF_MARKER = "<!--wholesale:csrf-->"
 
 
 class CountedPaginator(Paginator):
@@ -27,10 +31,27 @@ class CountedPaginator(Paginator):
         return self._known_count
 
 
-def _audience(request) -> tuple[bool, str]:
+@dataclass(frozen=True)
+class Audience:
+    """Who a catalog page is rendered for, as far as its cached content differs.
+
+    Guests never get the order form (it posts to their cart), so a guest page can be shared.
+    Member levels will add their discount here; until then all price-seeing members agree.
+    """
+
+    show_prices: bool
+    order_form: bool
+
+    @property
+    def key(self) -> str:
+        if not self.show_prices:
+            return "no-prices"
+        return "prices-member" if self.order_form else "prices-guest"
+
+
+def _audience(request) -> Audience:
     show_prices = selectors.prices_visible_to(request.user)
-    # Member levels will add their discount here; until then all price-seeing members agree.
-    return show_prices, "prices" if show_prices else "no-prices"
+    return Audience(show_prices, show_prices and request.user.is_authenticated)
 
 
 def _currency(request) -> str:
@@ -64,10 +85,10 @@ def _render_cached(request, *, name, template, build_context, page_template="cat
     rendered layout, which carries their name, their CSRF token and their messages.
     Returns the page's metadata (title, product id, result count) and the response.
     """
-    show_prices, audience = _audience(request)
+    audience = _audience(request)
     key_parts = {
         "path": request.get_full_path(),
-        "audience": audience,
+        "audience": audience.key,
         "currency": _currency(request),
     }
     whole_page_key = page_key(name=name, **key_parts) if _is_plain_visitor(request) else None
@@ -78,16 +99,20 @@ def _render_cached(request, *, name, template, build_context, page_template="cat
         return cached_page["meta"], response
 
     def build():
-        context = build_context(show_prices)
+        context = build_context(audience)
         html = render_to_string(template, context, request=None)
         return {"html": html, **context.get("page_meta", {})}
 
     fragment = cached_fragment(fragment_key(name=name, **key_parts), build)
+    html = fragment["html"]
+    if CSRF_MARKER in html:
+        # Forms inside a shared fragment get this visitor's token at response time.
+        html = html.replace(CSRF_MARKER, str(csrf_input(request)))
     response = render(
         request,
         page_template,
         {
-            "fragment": mark_safe(fragment["html"]),  # noqa: S308 - our own rendered template
+            "fragment": mark_safe(html),  # noqa: S308 - our own rendered template
             "title": fragment.get("title", ""),
             "meta_description": fragment.get("description", ""),
             "search_term": request.GET.get("q", "")[: settings.WHOLESALE_SEARCH_MAX_LENGTH],
@@ -102,7 +127,8 @@ def _render_cached(request, *, name, template, build_context, page_template="cat
 
 @require_GET
 def home(request):
-    def build(show_prices):
+    def build(audience):
+        show_prices = audience.show_prices
         new_arrivals = presenters.product_cards(
             selectors.new_arrivals(limit=8), show_prices=show_prices
         )
@@ -135,7 +161,8 @@ def product_list(request):
         sort = selectors.RELEVANCE if term else "newest"
     number = _page_number(request)
 
-    def build(show_prices):
+    def build(audience):
+        show_prices = audience.show_prices
         if term:
             qs = selectors.product_search(term=term, category=category, sort=sort)
         else:
@@ -191,7 +218,8 @@ def product_list(request):
 
 @require_GET
 def product_detail(request, slug):
-    def build(show_prices):
+    def build(audience):
+        show_prices = audience.show_prices
         page = selectors.product_page(slug=slug)
         product = page.product
         pictures = [
@@ -208,6 +236,8 @@ def product_detail(request, slug):
             "pictures": pictures,
             "product": product,
             "variant_prices": selectors.variant_prices(page) if show_prices else {},
+            "order_form": audience.order_form,
+            "csrf_marker": mark_safe(CSRF_MARKER),  # noqa: S308 - a constant comment
             "page_meta": {
                 "title": product.name,
                 "description": product.description[:160],

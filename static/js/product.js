@@ -55,6 +55,39 @@
     });
   }
 
+  // The order grid shows the summed quantity and the tier it reaches, as the server will
+  // count it (all variants of the product together). Prices are always recomputed server-side.
+  function setUpOrderGrid(form) {
+    var out = form.querySelector("[data-grid-total]");
+    var tiers = Array.prototype.slice.call(document.querySelectorAll("[data-tier-min]"))
+      .map(function (row) {
+        return { min: parseInt(row.dataset.tierMin, 10), price: row.dataset.tierPrice };
+      })
+      .sort(function (a, b) { return a.min - b.min; });
+    if (!out || !tiers.length) { return; }
+
+    form.addEventListener("input", function () {
+      var total = 0;
+      form.querySelectorAll("input.qty").forEach(function (input) {
+        var n = parseInt(input.value, 10);
+        if (n > 0) { total += n; }
+      });
+      if (!total) { out.textContent = ""; return; }
+      var reached = tiers[0];
+      var next = null;
+      tiers.forEach(function (tier) {
+        if (total >= tier.min) { reached = tier; } else if (!next) { next = tier; }
+      });
+      var text = total + " " + out.dataset.templateUnits + " · " + reached.price + " " +
+        out.dataset.templateEach;
+      if (next) {
+        text += " · +" + (next.min - total) + " " + out.dataset.templateMore + " " + next.price;
+      }
+      out.textContent = text;
+    });
+  }
+
   document.querySelectorAll("[data-variant-picker]").forEach(setUpPicker);
+  document.querySelectorAll("[data-order-grid]").forEach(setUpOrderGrid);
   setUpGallery();
 }());
