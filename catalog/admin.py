@@ -147,17 +147,25 @@ class VariantForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk is not None:
-            self.fields["stock_loaded"].initial = self.instance.stock
+        if self.instance.pk is None:
+            return
+        self.fields["stock_loaded"].initial = self.instance.stock
+        if self.is_bound:
+            # Judge the stock field against what the page showed, not against the stock now:
+            # if sales since then happen to bring the stock to the typed figure, the edit
+            # is still a change. Without the hidden value, the stock now is the reference.
+            try:
+                loaded = self.fields["stock_loaded"].clean(self["stock_loaded"].data)
+            except ValidationError:
+                loaded = None
+            if loaded is not None:
+                self.initial["stock"] = loaded
 
     def stock_change(self) -> int:
         """How far the editor moved the stock from what the page showed them."""
         if self.instance.pk is None or "stock" not in self.cleaned_data:
             return 0
-        loaded = self.cleaned_data.get("stock_loaded")
-        if loaded is None:  # a post without the hidden field: compare with the stock now
-            loaded = self.initial.get("stock", self.instance.stock)
-        return self.cleaned_data["stock"] - loaded
+        return self.cleaned_data["stock"] - self.initial["stock"]
 
 
 class VariantFormSet(BaseInlineFormSet):

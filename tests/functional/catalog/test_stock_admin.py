@@ -148,6 +148,17 @@ class TestEditingStockInTheProductAdmin:
         assert variant.stock == 32  # 40 - 3 sold - 5 written off, not the 35 typed
         assert ledger(variant)[-1] == (-5, 32, Reason.ADJUSTMENT, editor.pk)
 
+    def test_an_edit_to_the_figure_sales_reached_meanwhile_still_counts(self, editor_client):
+        product = a_draft(stock=40)
+        variant = product.variants.get()
+        data = product_change_data(product, **{"variants-0-stock": "37"})  # opened at 40
+        stock_take(quantities={variant.pk: 3}, reason=Reason.ORDER, reference="order:W-4")
+
+        assert editor_client.post(change_url(product), data).status_code == 302
+        variant.refresh_from_db()
+        assert variant.stock == 34
+        assert ledger(variant)[-1][:3] == (-3, 34, Reason.ADJUSTMENT)
+
     def test_a_cut_below_what_is_left_now_is_a_form_error(self, editor_client):
         product = a_draft(stock=5)
         variant = product.variants.get()
