@@ -321,6 +321,17 @@ def _populate(started: float) -> None:
             PriceTier.objects.bulk_create(tiers, batch_size=BATCH)
     _log(f"{PRODUCTS} products, their variants and tiers", started)
 
+    # bulk_create skips the post_save that opens each variant's stock ledger; open it in one
+    # statement so `manage.py stock_reconcile` holds on the bench database too.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO catalog_stockmovement "
+            "(variant_id, delta, balance_after, reason, reference, note, created_at) "
+            "SELECT id, stock, stock, 'initial', 'bench seed', '', now() "
+            "FROM catalog_variant WHERE stock > 0"
+        )
+    _log("opening stock movements", started)
+
     ids = list(Product.objects.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), BATCH):
         services.product_refresh(product_ids=ids[start : start + BATCH])
