@@ -19,6 +19,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from wholesale.admin import ReadOnlyAdminMixin
+
 from .images import (
     ACCEPT_ATTRIBUTE,
     product_image_add,
@@ -487,7 +489,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(admin.ModelAdmin):
+class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The stock ledger, read-only: movements are written by catalog.services, never here."""
 
     list_display = [
@@ -520,12 +522,3 @@ class StockMovementAdmin(admin.ModelAdmin):
     @admin.display(description=_("SKU"), ordering="variant__sku")
     def variant_sku(self, obj):
         return obj.variant.sku
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

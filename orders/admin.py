@@ -5,6 +5,8 @@ from django.contrib import admin
 from django.db.models import Count, Sum
 from django.utils.translation import gettext_lazy as _
 
+from wholesale.admin import ReadOnlyAdminMixin
+
 from .models import Cart, CartLine
 
 
@@ -26,7 +28,7 @@ class CartLineInline(admin.TabularInline):
 
 
 @admin.register(Cart)
-class CartAdmin(admin.ModelAdmin):
+class CartAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["member", "line_count", "unit_count", "updated_at"]
     list_select_related = ["member"]
     search_fields = ["member__email", "lines__variant__sku"]
@@ -50,12 +52,3 @@ class CartAdmin(admin.ModelAdmin):
     @admin.display(description=_("units"), ordering="unit_total")
     def unit_count(self, obj):
         return obj.unit_total or 0
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
