@@ -1,4 +1,5 @@
-"""Reads of carts: what a member's cart holds, what it costs now, and what blocks checkout."""
+"""Reads of carts: what a member's cart holds, what it costs now, and what blocks checkout;
+and the shipping methods that serve a country, priced for a parcel."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db.models import Subquery
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -14,8 +16,8 @@ from catalog.pricing import Tier
 from members.selectors import distributor_for, member_can_order
 from wholesale.money import Money
 
-from . import pricing, rules
-from .models import Cart, CartLine
+from . import pricing, rules, shipping
+from .models import Cart, CartLine, ShippingRate, ShippingZone
 
 # Columns of a product the cart never needs; the search vector is the big one.
 _PRODUCT_HEAVY = ("variant__product__search_document", "variant__product__description")
@@ -238,3 +240,63 @@ def _product_view(
         price=price,
         problems=problems,
     )
+
+
+@dataclass(frozen=True)
+class ShippingOption:
+    method_name: str
+    method_code: str
+    price: Money
+    min_days: int
+    max_days: int
+    is_free: bool
+
+
+def shipping_zone_filter(country: str):
+    """The first active zone (by position) that lists `country`, as a subquery of its pk.
+
+    A multiple CountryField is stored as comma-separated two-letter codes, so a containment
+    test on an exact two-letter code cannot match across a comma.
+    """
+    return Subquery(
+        ShippingZone.objects.filter(is_active=True, countries__contains=country)
+        .order_by("position", "pk")
+        .values("pk")[:1]
+    )
+
+
+def shipping_options(*, country: str, weight_grams: int, goods: Money) -> list[ShippingOption]:
+    """The methods that ship a parcel of `weight_grams` holding `goods` to `country`, cheapest
+    first, each with its price in the base currency and its delivery estimate; empty when no
+    active zone serves the country. One query.
+    """
+    code = (country or "").strip().upper()
+    if len(code) != 2 or not code.isalpha():
+        return []
+    rates = (
+        ShippingRate.objects.filter(
+            zone=shipping_zone_filter(code), is_active=True, method__is_active=True
+        )
+        .select_related("method")
+        .order_by()
+    )
+    options: list[tuple[int, int, ShippingOption]] = []
+    for rate in rates:
+        terms = rate.terms()
+        options.append(
+            (
+                rate.method.position,
+                rate.method.pk,
+                ShippingOption(
+                    method_name=rate.method.name,
+                    method_code=rate.method.code,
+                    price=shipping.freight(weight_grams=weight_grams, goods=goods, rate=terms),
+                    min_days=rate.min_days,
+                    max_days=rate.max_days,
+                    is_free=shipping.ships_free(goods=goods, rate=terms),
+                ),
+            )
+        )
+    # Equal prices: the faster method first, then the staff's order of methods.
+    options.sort(key=lambda row: (row[2].price.amount, row[2].max_days, row[0], row[1]))
+    return [option for _position, _pk, option in options]

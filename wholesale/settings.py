@@ -219,6 +219,10 @@ WHOLESALE_SEARCH_MAX_LENGTH = 200
 # The smallest order the shop accepts, as goods value in the base currency before shipping.
 # A cart below it may be built up but not checked out; the cart page says what is missing.
 WHOLESALE_MIN_ORDER_AMOUNT = Decimal(os.environ.get("WHOLESALE_MIN_ORDER_AMOUNT", "100"))
+# Shipping insurance, offered and ticked by default at checkout: this percentage of the goods
+# value, but never less than the minimum (base currency).
+WHOLESALE_INSURANCE_PERCENT = Decimal(os.environ.get("WHOLESALE_INSURANCE_PERCENT", "1.5"))
+WHOLESALE_INSURANCE_MINIMUM = Decimal(os.environ.get("WHOLESALE_INSURANCE_MINIMUM", "2.00"))
 
 # Uploaded product images: what we accept, and the renditions we make of them.
 WHOLESALE_IMAGE_MAX_BYTES = env_int("WHOLESALE_IMAGE_MAX_BYTES", 10 * 1024 * 1024)
