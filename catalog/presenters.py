@@ -34,7 +34,6 @@ class Picture:
     height: int
     webp_srcset: str
     jpeg_srcset: str
-    large_src: str
     alt: str
 
 
@@ -66,7 +65,6 @@ def picture(image: ProductImage, *, size: str, alt: str) -> Picture | None:
         height=chosen["height"],
         webp_srcset=", ".join(f"{url(r['webp'])} {r['width']}w" for r in ordered),
         jpeg_srcset=", ".join(f"{url(r['jpeg'])} {r['width']}w" for r in ordered),
-        large_src=url(renditions.get("large", chosen)["jpeg"]),
         alt=image.alt_text or alt,
     )
 
@@ -100,7 +98,7 @@ def product_cards(products: Iterable[Product], *, show_prices: bool) -> list[Car
     return cards
 
 
-def _picture_html(pic: Picture, *, sizes: str, loading: str) -> SafeString:
+def picture_html(pic: Picture, *, sizes: str, loading: str) -> SafeString:
     return format_html(
         '<picture><source type="image/webp" srcset="{}" sizes="{}">'
         '<img src="{}" srcset="{}" sizes="{}" alt="{}" width="{}" height="{}" loading="{}"'
@@ -117,6 +115,31 @@ def _picture_html(pic: Picture, *, sizes: str, loading: str) -> SafeString:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class GalleryItem:
+    src: str  # the large JPEG, for the thumbnail's link
+    main: SafeString
+    thumb: SafeString
+
+
+def product_gallery(images: Iterable[ProductImage], *, alt: str) -> list[GalleryItem]:
+    """The product page's pictures: each as the main picture and as a thumbnail."""
+    items = []
+    for image in images:
+        large = picture(image, size="large", alt=alt)
+        thumb = picture(image, size="thumb", alt=alt)
+        if large is None or thumb is None:
+            continue
+        items.append(
+            GalleryItem(
+                src=large.src,
+                main=picture_html(large, sizes="(min-width: 720px) 50vw, 100vw", loading="eager"),
+                thumb=picture_html(thumb, sizes="64px", loading="lazy"),
+            )
+        )
+    return items
+
+
 def card_grid_html(cards: list[Card], *, show_prices: bool) -> SafeString:
     """The grid of product cards, built with format_html (every value escaped).
 
@@ -131,7 +154,7 @@ def card_grid_html(cards: list[Card], *, show_prices: bool) -> SafeString:
     def items():
         for card in cards:
             if card.picture:
-                thumb = _picture_html(card.picture, sizes=CARD_SIZES, loading="lazy")
+                thumb = picture_html(card.picture, sizes=CARD_SIZES, loading="lazy")
             else:
                 thumb = no_photo
             if not show_prices:

@@ -15,8 +15,6 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from wholesale.money import Money
-
 from . import pricing
 from .cache import catalog_version
 from .models import Category, PriceTier, Product, ProductImage, StockMovement, Variant
@@ -252,10 +250,6 @@ def variant_prices(page: ProductPage) -> dict[int, list[pricing.TierRow]]:
         for v in page.variants
         if v.price is not None and tiers
     }
-
-
-def money(amount) -> Money | None:
-    return None if amount is None else Money(amount, settings.WHOLESALE_BASE_CURRENCY)
 
 
 def stock_mismatches() -> QuerySet[Variant]:

@@ -222,14 +222,7 @@ def product_detail(request, slug):
         show_prices = audience.show_prices
         page = selectors.product_page(slug=slug)
         product = page.product
-        pictures = [
-            {
-                "large": presenters.picture(image, size="large", alt=product.name),
-                "thumb": presenters.picture(image, size="thumb", alt=product.name),
-            }
-            for image in page.images
-            if image.renditions
-        ]
+        pictures = presenters.product_gallery(page.images, alt=product.name)
         return {
             "show_prices": show_prices,
             "p": page,
