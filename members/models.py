@@ -121,3 +121,62 @@ class Distributor(models.Model):
     @property
     def is_approved(self) -> bool:
         return self.status == self.Status.APPROVED
+
+
+class Address(models.Model):
+    """A delivery address in a member's address book: their own premises, or, for dropship
+    orders, an end customer's. Orders copy the address, so editing or deleting it later never
+    changes an order."""
+
+    member = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="addresses", verbose_name=_("member")
+    )
+    name = models.CharField(_("recipient name"), max_length=200)
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    line1 = models.CharField(_("address line 1"), max_length=200)
+    line2 = models.CharField(_("address line 2"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100)
+    region = models.CharField(_("state / province / region"), max_length=100, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    country = CountryField(_("country"))
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    is_end_customer = models.BooleanField(
+        _("end customer"),
+        default=False,
+        help_text=_("An address of one of your own customers, for dropship orders."),
+    )
+    is_default = models.BooleanField(_("default address"), default=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("address")
+        verbose_name_plural = _("addresses")
+        ordering = ["-is_default", "-updated_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member"],
+                condition=models.Q(is_default=True),
+                name="address_one_default_per_member",
+            ),
+        ]
+
+    def __str__(self):
+        return ", ".join(part for part in (self.name, self.city, str(self.country.name)) if part)
+
+    def lines(self) -> list[str]:
+        """The address as printed on a label, one line per entry, empty parts left out."""
+        locality = " ".join(part for part in (self.postal_code, self.city) if part)
+        return [
+            part
+            for part in (
+                self.name,
+                self.company,
+                self.line1,
+                self.line2,
+                ", ".join(part for part in (locality, self.region) if part),
+                str(self.country.name),
+                self.phone,
+            )
+            if part
+        ]

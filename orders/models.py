@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -181,3 +182,431 @@ class ShippingRate(models.Model):
             min_days=self.min_days,
             max_days=self.max_days,
         )
+
+
+# --- Orders -----------------------------------------------------------------------------------
+
+
+class OrderState(models.TextChoices):
+    """The life of an order (DESIGN.md); orders.states says which moves are allowed."""
+
+    PENDING_PAYMENT = "pending_payment", _("Awaiting payment")
+    PAID = "paid", _("Paid")
+    PROCESSING = "processing", _("Processing")
+    SHIPPED = "shipped", _("Shipped")
+    DELIVERED = "delivered", _("Delivered")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+    REFUNDED = "refunded", _("Refunded")
+    DISPUTED = "disputed", _("Disputed")
+
+
+class PaymentMethod(models.TextChoices):
+    CARD = "card", _("Card (Stripe)")
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer (T/T)")
+
+
+def _amount_field(verbose_name, **kwargs):
+    return models.DecimalField(verbose_name, max_digits=14, decimal_places=2, **kwargs)
+
+
+class Order(models.Model):
+    """A placed order: what was bought, at which prices, shipped where, and its state.
+
+    Everything the buyer saw at checkout is copied here (address, method, prices, tiers), so
+    later changes to the catalog, the address book or the shipping templates never change it.
+    Amounts are in the order's `currency` (what the buyer is charged); `exchange_rate` converts
+    the base currency into it and `grand_total_base` keeps the total in the base currency.
+    `state` changes only through orders.services.order_transition, which writes an OrderEvent.
+    """
+
+    number = models.CharField(_("number"), max_length=20, unique=True, null=True, editable=False)
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        verbose_name=_("member"),
+    )
+    email = models.EmailField(_("email"))
+    company_name = models.CharField(_("company"), max_length=200, blank=True)
+    state = models.CharField(
+        _("state"),
+        max_length=20,
+        choices=OrderState.choices,
+        default=OrderState.PENDING_PAYMENT,
+        db_index=True,
+    )
+    payment_method = models.CharField(
+        _("payment method"), max_length=20, choices=PaymentMethod.choices
+    )
+    # A token rendered into the checkout form: posting the same form twice finds this order.
+    checkout_key = models.UUIDField(_("checkout key"), editable=False)
+
+    currency = models.CharField(_("currency"), max_length=3)
+    base_currency = models.CharField(_("base currency"), max_length=3)
+    exchange_rate = models.DecimalField(
+        _("exchange rate"),
+        max_digits=18,
+        decimal_places=8,
+        default=Decimal(1),
+        help_text=_("Units of the order currency per unit of the base currency."),
+    )
+    goods_total = _amount_field(_("goods"))
+    discount_total = _amount_field(_("discounts"), default=Decimal(0))
+    shipping_total = _amount_field(_("shipping"))
+    insurance_total = _amount_field(_("insurance"), default=Decimal(0))
+    fee_total = _amount_field(_("fees"), default=Decimal(0))
+    grand_total = _amount_field(_("total"))
+    grand_total_base = _amount_field(_("total in base currency"))
+    refunded_total = _amount_field(_("refunded"), default=Decimal(0))
+
+    shipping_method_code = models.CharField(_("shipping method code"), max_length=50)
+    shipping_method_name = models.CharField(_("shipping method"), max_length=100)
+    delivery_min_days = models.PositiveIntegerField(_("delivery from (days)"))
+    delivery_max_days = models.PositiveIntegerField(_("delivery to (days)"))
+    weight_grams = models.PositiveIntegerField(_("weight (g)"))
+    is_insured = models.BooleanField(_("insured"), default=True)
+    is_dropship = models.BooleanField(
+        _("dropship"),
+        default=False,
+        help_text=_("Shipped to the buyer's own customer in a blind parcel: no prices, no shop."),
+    )
+    ship_name = models.CharField(_("recipient"), max_length=200)
+    ship_company = models.CharField(_("company"), max_length=200, blank=True)
+    ship_line1 = models.CharField(_("address line 1"), max_length=200)
+    ship_line2 = models.CharField(_("address line 2"), max_length=200, blank=True)
+    ship_city = models.CharField(_("city"), max_length=100)
+    ship_region = models.CharField(_("region"), max_length=100, blank=True)
+    ship_postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    ship_country = CountryField(_("country"), db_index=True)
+    ship_phone = models.CharField(_("phone"), max_length=40, blank=True)
+    buyer_note = models.TextField(_("note from the buyer"), blank=True, max_length=1000)
+
+    # Whether the order still holds its stock: cleared, once, when the stock goes back.
+    holds_stock = models.BooleanField(_("holds stock"), default=True, editable=False)
+    placed_at = models.DateTimeField(_("placed"), default=timezone.now, db_index=True)
+    pay_by = models.DateTimeField(_("pay by"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-placed_at", "-pk"]
+        indexes = [
+            models.Index(fields=["member", "-placed_at"], name="order_member_placed"),
+            models.Index(
+                fields=["pay_by"],
+                condition=models.Q(state="pending_payment"),
+                name="order_unpaid_pay_by",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "checkout_key"], name="order_unique_checkout_key"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(grand_total__gte=0)
+                & models.Q(refunded_total__gte=0)
+                & models.Q(refunded_total__lte=models.F("grand_total")),
+                name="order_amounts_in_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(exchange_rate__gt=0), name="order_exchange_rate_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return self.number or f"#{self.pk}"
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("buyer_orders:detail", args=[self.number])
+
+    def money(self, field: str) -> Money:
+        return Money(getattr(self, field), self.currency)
+
+    @property
+    def is_unpaid(self) -> bool:
+        return self.state == OrderState.PENDING_PAYMENT
+
+    def ship_lines(self) -> list[str]:
+        locality = " ".join(part for part in (self.ship_postal_code, self.ship_city) if part)
+        return [
+            part
+            for part in (
+                self.ship_name,
+                self.ship_company,
+                self.ship_line1,
+                self.ship_line2,
+                ", ".join(part for part in (locality, self.ship_region) if part),
+                str(self.ship_country.name),
+                self.ship_phone,
+            )
+            if part
+        ]
+
+
+class OrderLine(models.Model):
+    """One variant of an order, as it was sold: names, SKU, tier and prices copied at placing."""
+
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order")
+    )
+    variant = models.ForeignKey(
+        "catalog.Variant", on_delete=models.PROTECT, related_name="+", verbose_name=_("variant")
+    )
+    product_id_snapshot = models.PositiveIntegerField(_("product id"))
+    product_name = models.CharField(_("product"), max_length=200)
+    sku = models.CharField(_("SKU"), max_length=64)
+    variant_label = models.CharField(_("variant"), max_length=200, blank=True)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    tier_min_quantity = models.PositiveIntegerField(_("tier from"))
+    tier_max_quantity = models.PositiveIntegerField(_("tier to"), null=True, blank=True)
+    unit_price_base = _amount_field(_("unit price (base currency)"))
+    unit_price = _amount_field(_("unit price"))
+    line_total = _amount_field(_("line total"))
+    weight_grams = models.PositiveIntegerField(_("unit weight (g)"), default=0)
+    refunded_quantity = models.PositiveIntegerField(_("refunded quantity"), default=0)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "variant"], name="orderline_unique_variant"),
+            models.CheckConstraint(
+                condition=models.Q(quantity__gt=0)
+                & models.Q(refunded_quantity__lte=models.F("quantity")),
+                name="orderline_quantities_in_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.sku}"
+
+
+class OrderEvent(models.Model):
+    """The order's history: one row per state change, payment, shipment, refund or note, with
+    who did it (a staff member, the buyer, or the system), when and why. Append-only."""
+
+    class Kind(models.TextChoices):
+        PLACED = "placed", _("Placed")
+        TRANSITION = "transition", _("State change")
+        PAYMENT = "payment", _("Payment")
+        SHIPMENT = "shipment", _("Shipment")
+        REFUND = "refund", _("Refund")
+        NOTE = "note", _("Note")
+
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    from_state = models.CharField(_("from"), max_length=20, choices=OrderState.choices, blank=True)
+    to_state = models.CharField(_("to"), max_length=20, choices=OrderState.choices, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    actor_label = models.CharField(
+        _("by (label)"),
+        max_length=100,
+        help_text=_("Who acted, kept even if the account goes: an email, “system”, “stripe”."),
+    )
+    reason = models.TextField(_("why"), blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.order_id}: {self.kind} {self.from_state}→{self.to_state}"
+
+
+class Payment(models.Model):
+    """A way an order is being paid: one row per order and method.
+
+    For a card, `provider_id` is the Stripe Checkout Session and `intent_id` its PaymentIntent;
+    for a bank transfer, `reference` is what finance read on the bank statement and
+    `confirmed_by` who confirmed it.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="payments", verbose_name=_("order")
+    )
+    method = models.CharField(_("method"), max_length=20, choices=PaymentMethod.choices)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    amount = _amount_field(_("amount"))
+    currency = models.CharField(_("currency"), max_length=3)
+    provider_id = models.CharField(_("provider id"), max_length=255, blank=True)
+    intent_id = models.CharField(_("payment intent"), max_length=255, blank=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, blank=True)
+    reference = models.CharField(_("reference"), max_length=200, blank=True)
+    failure_reason = models.CharField(_("failure"), max_length=255, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("confirmed by"),
+    )
+    succeeded_at = models.DateTimeField(_("succeeded"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "method"], name="payment_one_per_method"),
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=models.Q(status="succeeded"),
+                name="payment_one_succeeded_per_order",
+            ),
+            models.UniqueConstraint(
+                fields=["provider_id"],
+                condition=~models.Q(provider_id=""),
+                name="payment_unique_provider_id",
+            ),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_amount_gt_0"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_method_display()} {self.amount} {self.currency} ({self.status})"
+
+
+class Refund(models.Model):
+    """Money given back on a paid order: the whole order or some of its lines."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("order")
+    )
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("payment")
+    )
+    amount = _amount_field(_("amount"))
+    currency = models.CharField(_("currency"), max_length=3)
+    reason = models.TextField(_("reason"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    provider_id = models.CharField(_("provider id"), max_length=255, blank=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_gt_0"),
+        ]
+
+    def __str__(self):
+        return f"{self.amount} {self.currency}"
+
+
+class RefundLine(models.Model):
+    refund = models.ForeignKey(
+        Refund, on_delete=models.CASCADE, related_name="lines", verbose_name=_("refund")
+    )
+    order_line = models.ForeignKey(
+        OrderLine, on_delete=models.PROTECT, related_name="+", verbose_name=_("order line")
+    )
+    quantity = models.PositiveIntegerField(_("quantity"))
+    amount = _amount_field(_("amount"))
+
+    class Meta:
+        verbose_name = _("refunded line")
+        verbose_name_plural = _("refunded lines")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quantity__gt=0), name="refundline_quantity_gt_0"
+            ),
+        ]
+
+
+class Shipment(models.Model):
+    """A parcel sent for an order, with its carrier and tracking number."""
+
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="shipments", verbose_name=_("order")
+    )
+    carrier = models.CharField(_("carrier"), max_length=100)
+    tracking_number = models.CharField(_("tracking number"), max_length=100)
+    tracking_url = models.URLField(_("tracking link"), blank=True)
+    shipped_at = models.DateTimeField(_("shipped"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+
+    class Meta:
+        verbose_name = _("shipment")
+        verbose_name_plural = _("shipments")
+        ordering = ["shipped_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["carrier", "tracking_number"], name="shipment_unique_tracking"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.carrier} {self.tracking_number}"
+
+
+class WebhookEvent(models.Model):
+    """A payment provider's event we handled, kept by its id so a replay changes nothing."""
+
+    provider = models.CharField(_("provider"), max_length=20, default="stripe")
+    event_id = models.CharField(_("event id"), max_length=255)
+    type = models.CharField(_("type"), max_length=100)
+    payload = models.JSONField(_("payload"))
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    result = models.CharField(_("result"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
+        ordering = ["-received_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "event_id"], name="webhookevent_unique_event"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.provider} {self.type} {self.event_id}"

@@ -88,6 +88,8 @@ class CartLineView:
     unit_price: Money | None
     total: Money | None
     problem: str | None
+    variant_id: int = 0
+    weight_grams: int = 0
 
 
 @dataclass(frozen=True)
@@ -228,6 +230,8 @@ def _product_view(
                 unit_price=priced_line.unit_price if priced_line else None,
                 total=priced_line.total if priced_line else None,
                 problem=problem_of.get(line.pk),
+                variant_id=line.variant_id,
+                weight_grams=line.variant.weight_grams,
             )
         )
     return CartProductView(

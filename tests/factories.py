@@ -113,3 +113,77 @@ class EditorFactory(StaffFactory):
             from django.contrib.auth.models import Permission
 
             obj.user_permissions.add(*Permission.objects.filter(content_type__app_label="catalog"))
+
+
+class AddressFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "members.Address"
+
+    member = factory.SubFactory(UserFactory)
+    name = "Ana Buyer"
+    company = "Trading Co"
+    line1 = "Calle Mayor 1"
+    city = "Madrid"
+    postal_code = "28013"
+    country = "ES"
+    phone = "+34 600 000 000"
+
+
+class ShippingZoneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "orders.ShippingZone"
+
+    name = factory.Sequence(lambda n: f"Zone {n}")
+    countries = ["ES", "FR", "DE", "US", "GB"]
+
+
+class ShippingMethodFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "orders.ShippingMethod"
+        django_get_or_create = ("code",)
+
+    name = "Express courier"
+    code = "express"
+
+
+class ShippingRateFactory(factory.django.DjangoModelFactory):
+    """Express to Spain and friends: 20.00 for the first 500 g, then 5.00 per started 500 g."""
+
+    class Meta:
+        model = "orders.ShippingRate"
+
+    zone = factory.SubFactory(ShippingZoneFactory)
+    method = factory.SubFactory(ShippingMethodFactory)
+    first_weight_grams = 500
+    first_price = Decimal("20.00")
+    additional_weight_grams = 500
+    additional_price = Decimal("5.00")
+    min_days = 5
+    max_days = 9
+
+
+def place_order(member, quantities, *, payment_method="bank_transfer", address=None, **options):
+    """Put `quantities` ({variant: units}) in the member's cart and check out through the real
+    services; ships express (a rate is created if none exists). Returns the order."""
+    import uuid
+
+    from orders.checkout import order_place
+    from orders.models import ShippingRate
+    from orders.services import cart_add_lines
+
+    if not ShippingRate.objects.filter(method__code="express").exists():
+        ShippingRateFactory()
+    by_product = {}
+    for variant, units in quantities.items():
+        by_product.setdefault(variant.product.slug, {})[variant.pk] = units
+    for slug, wanted in by_product.items():
+        cart_add_lines(member=member, product_slug=slug, quantities=wanted)
+    address = address or AddressFactory(member=member)
+    return order_place(
+        member=member,
+        checkout_key=options.pop("checkout_key", None) or uuid.uuid4(),
+        address_id=address.pk,
+        method_code=options.pop("method_code", "express"),
+        payment_method=payment_method,
+        **options,
+    )

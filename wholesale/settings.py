@@ -223,6 +223,35 @@ WHOLESALE_MIN_ORDER_AMOUNT = Decimal(os.environ.get("WHOLESALE_MIN_ORDER_AMOUNT"
 # value, but never less than the minimum (base currency).
 WHOLESALE_INSURANCE_PERCENT = Decimal(os.environ.get("WHOLESALE_INSURANCE_PERCENT", "1.5"))
 WHOLESALE_INSURANCE_MINIMUM = Decimal(os.environ.get("WHOLESALE_INSURANCE_MINIMUM", "2.00"))
+# Added to a dropship order (shipped blind to the buyer's own customer), base currency; 0: free.
+WHOLESALE_DROPSHIP_FEE = Decimal(os.environ.get("WHOLESALE_DROPSHIP_FEE", "3.00"))
+# Order numbers: this prefix, then a running number.
+WHOLESALE_ORDER_NUMBER_PREFIX = os.environ.get("WHOLESALE_ORDER_NUMBER_PREFIX", "W")
+# An order not paid within this many hours is cancelled and gives its stock back. Bank
+# transfers take days to arrive, so they get their own, longer, delay.
+WHOLESALE_UNPAID_CARD_HOURS = env_int("WHOLESALE_UNPAID_CARD_HOURS", 2)
+WHOLESALE_UNPAID_TRANSFER_HOURS = env_int("WHOLESALE_UNPAID_TRANSFER_HOURS", 7 * 24)
+# Payment methods offered at checkout, in this order. "card" is offered only when Stripe keys
+# are configured; "bank_transfer" always works.
+WHOLESALE_PAYMENT_METHODS = [
+    method.strip()
+    for method in os.environ.get("WHOLESALE_PAYMENT_METHODS", "card,bank_transfer").split(",")
+    if method.strip()
+]
+if not set(WHOLESALE_PAYMENT_METHODS) <= {"card", "bank_transfer"} or not WHOLESALE_PAYMENT_METHODS:
+    raise ImproperlyConfigured("WHOLESALE_PAYMENT_METHODS: card and/or bank_transfer.")
+# What a buyer paying by bank transfer needs, printed on the proforma invoice.
+WHOLESALE_BANK_DETAILS = os.environ.get(
+    "WHOLESALE_BANK_DETAILS",
+    "Beneficiary: Demo Export Co., Ltd.\n"
+    "Bank: Bank of China, Ningbo Branch\n"
+    "Account (USD): 3602 0000 0000 0000\n"
+    "SWIFT: BKCHCNBJ92A",
+)
+# The seller as printed on invoices.
+WHOLESALE_SELLER_ADDRESS = os.environ.get(
+    "WHOLESALE_SELLER_ADDRESS", "Demo Export Co., Ltd.\nNo. 1 Export Road\nNingbo, China"
+)
 
 # Uploaded product images: what we accept, and the renditions we make of them.
 WHOLESALE_IMAGE_MAX_BYTES = env_int("WHOLESALE_IMAGE_MAX_BYTES", 10 * 1024 * 1024)
@@ -281,6 +310,11 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+# Seconds a signed webhook stays valid (Stripe's own default); never 0 or None, which would
+# accept a replay of any old event.
+STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", 300)
+if STRIPE_WEBHOOK_TOLERANCE <= 0:
+    raise ImproperlyConfigured("STRIPE_WEBHOOK_TOLERANCE must be a positive number of seconds.")
 
 # --- Security ---------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

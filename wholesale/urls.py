@@ -15,8 +15,11 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("account/orders/", include("orders.account_urls")),
     path("account/", include("members.urls")),
     path("cart/", include("orders.urls")),
+    path("checkout/", include("orders.checkout_urls")),
+    path("payments/", include("orders.payment_urls")),
     path("", include("catalog.urls")),
 ]
 

@@ -1,0 +1,338 @@
+"""Checkout: pricing the cart for delivery (a selector) and placing the order (a service).
+
+Placing an order is one transaction: the member's cart row is locked (so two submits of one
+cart run one after the other, and the second finds the order the first placed), the cart is
+priced again from the database, stock is taken for every line with row locks in pk order, the
+order and its lines are written with the prices and tiers of this moment, and the cart is
+emptied. Anything refused raises a ValidationError (or Http404 for an address that is not the
+member's) and leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog.models import StockMovement
+from catalog.services import OutOfStock, stock_take
+from members.models import Address
+from wholesale.money import Money
+
+from . import emails, selectors, shipping
+from .models import (
+    Cart,
+    CartLine,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderState,
+    Payment,
+    PaymentMethod,
+)
+from .selectors import CartView, ShippingOption
+from .totals import LineAmount, OrderTotals, order_totals
+
+
+def payment_methods_offered() -> list[str]:
+    """The payment methods buyers may choose, in the configured order. A card needs Stripe."""
+    methods = []
+    for method in settings.WHOLESALE_PAYMENT_METHODS:
+        if method == PaymentMethod.CARD and not settings.STRIPE_SECRET_KEY:
+            continue
+        methods.append(method)
+    return methods
+
+
+def dropship_fee() -> Money:
+    return Money(settings.WHOLESALE_DROPSHIP_FEE, settings.WHOLESALE_BASE_CURRENCY).quantized()
+
+
+def unpaid_deadline(payment_method: str, *, placed_at=None):
+    hours = (
+        settings.WHOLESALE_UNPAID_CARD_HOURS
+        if payment_method == PaymentMethod.CARD
+        else settings.WHOLESALE_UNPAID_TRANSFER_HOURS
+    )
+    return (placed_at or timezone.now()) + timedelta(hours=hours)
+
+
+@dataclass(frozen=True)
+class CheckoutQuote:
+    cart: CartView
+    country: str
+    weight_grams: int
+    options: list[ShippingOption]
+    method: ShippingOption | None
+    insured: bool
+    insurance_base: Money
+    dropship: bool
+    totals: OrderTotals | None  # None until a shipping method serves the order
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ready(self) -> bool:
+        return self.totals is not None and not self.problems
+
+
+def _orderable_lines(cart: CartView):
+    """(product, line) for every line that can be bought now, in the cart's order."""
+    for product in cart.products:
+        if product.price is None:
+            continue
+        for line in product.lines:
+            if line.unit_price is not None:
+                yield product, line
+
+
+def checkout_quote(
+    *,
+    cart: CartView,
+    country: str,
+    method_code: str | None,
+    insured: bool = True,
+    dropship: bool = False,
+    currency: str | None = None,
+    rate: Decimal = Decimal(1),
+) -> CheckoutQuote:
+    """What the cart costs delivered to `country` by `method_code`. One query (the rates)."""
+    base = settings.WHOLESALE_BASE_CURRENCY
+    currency = currency or base
+    zero = Money(Decimal(0), base)
+    lines = list(_orderable_lines(cart))
+    weight = sum(line.quantity * line.weight_grams for _product, line in lines)
+    problems = list(cart.problems)
+    if cart.is_empty:
+        problems.append(_("Your cart is empty."))
+    options = (
+        selectors.shipping_options(country=country, weight_grams=weight, goods=cart.goods_total)
+        if country and lines
+        else []
+    )
+    method = next((option for option in options if option.method_code == method_code), None)
+    if country and lines and not options:
+        problems.append(
+            _("We do not ship to this country yet: write to us and we will quote the freight.")
+        )
+    elif options and method is None and method_code:
+        problems.append(_("Choose one of the shipping methods offered."))
+    insurance = (
+        shipping.insurance(
+            goods=cart.goods_total,
+            percent=settings.WHOLESALE_INSURANCE_PERCENT,
+            minimum=Money(settings.WHOLESALE_INSURANCE_MINIMUM, base),
+        )
+        if insured and lines
+        else zero
+    )
+    totals = None
+    if method is not None:
+        totals = order_totals(
+            lines=[LineAmount(line.quantity, line.unit_price) for _product, line in lines],
+            shipping=method.price,
+            insurance=insurance,
+            fee=dropship_fee() if dropship else zero,
+            currency=currency,
+            rate=rate,
+        )
+    return CheckoutQuote(
+        cart=cart,
+        country=country,
+        weight_grams=weight,
+        options=options,
+        method=method,
+        insured=insured,
+        insurance_base=insurance,
+        dropship=dropship,
+        totals=totals,
+        problems=problems,
+    )
+
+
+def _next_number(order: Order) -> str:
+    return f"{settings.WHOLESALE_ORDER_NUMBER_PREFIX}{100000 + order.pk}"
+
+
+def order_place(
+    *,
+    member,
+    checkout_key: uuid.UUID,
+    address_id: int,
+    method_code: str,
+    payment_method: str,
+    insured: bool = True,
+    dropship: bool = False,
+    note: str = "",
+    currency: str | None = None,
+    rate: Decimal = Decimal(1),
+) -> Order:
+    """Place the member's cart as an order, or return the order this checkout already placed.
+
+    `checkout_key` identifies one checkout form: posting it again (a double click, a retry,
+    a second tab) returns the same order. Raises ValidationError with the reasons when the
+    cart cannot be ordered as it is, Http404 for an address that is not the member's.
+    """
+    refusal = selectors.order_refusal(member=member)
+    if refusal:
+        raise ValidationError(refusal, code="cannot_order")
+    if payment_method not in payment_methods_offered():
+        raise ValidationError(_("Choose one of the payment methods offered."), code="payment")
+    try:
+        with transaction.atomic():
+            order = _place(
+                member=member,
+                checkout_key=checkout_key,
+                address_id=address_id,
+                method_code=method_code,
+                payment_method=payment_method,
+                insured=insured,
+                dropship=dropship,
+                note=note,
+                currency=currency,
+                rate=rate,
+            )
+    except OutOfStock as exc:
+        raise ValidationError(
+            [
+                _("Only %(available)s left of %(sku)s: lower the quantity in your cart.")
+                % {"available": max(shortage.available, 0), "sku": shortage.variant.sku}
+                for shortage in exc.shortages
+            ],
+            code="out_of_stock",
+        ) from None
+    return order
+
+
+def _place(
+    *,
+    member,
+    checkout_key,
+    address_id,
+    method_code,
+    payment_method,
+    insured,
+    dropship,
+    note,
+    currency,
+    rate,
+) -> Order:
+    cart = Cart.objects.select_for_update().filter(member=member).first()
+    placed = Order.objects.filter(member=member, checkout_key=checkout_key).first()
+    if placed is not None:
+        return placed
+    address = Address.objects.filter(pk=address_id, member=member).first()
+    if address is None:
+        raise Http404(_("No such address."))
+    if cart is None:
+        raise ValidationError(_("Your cart is empty."), code="empty")
+    view = selectors.cart_view(member=member)
+    quote = checkout_quote(
+        cart=view,
+        country=address.country.code,
+        method_code=method_code,
+        insured=insured,
+        dropship=dropship,
+        currency=currency,
+        rate=rate,
+    )
+    if quote.problems:
+        raise ValidationError(quote.problems, code="cart")
+    if quote.totals is None:
+        raise ValidationError(_("Choose a shipping method."), code="shipping")
+    totals = quote.totals
+    now = timezone.now()
+    distributor = getattr(member, "distributor", None)
+    order = Order.objects.create(
+        member=member,
+        email=member.email,
+        company_name=distributor.company_name if distributor else "",
+        payment_method=payment_method,
+        checkout_key=checkout_key,
+        currency=totals.currency,
+        base_currency=settings.WHOLESALE_BASE_CURRENCY,
+        exchange_rate=totals.rate,
+        goods_total=totals.goods.amount,
+        discount_total=totals.discount.amount,
+        shipping_total=totals.shipping.amount,
+        insurance_total=totals.insurance.amount,
+        fee_total=totals.fee.amount,
+        grand_total=totals.grand_total.amount,
+        grand_total_base=totals.grand_total_base.amount,
+        shipping_method_code=quote.method.method_code,
+        shipping_method_name=quote.method.method_name,
+        delivery_min_days=quote.method.min_days,
+        delivery_max_days=quote.method.max_days,
+        weight_grams=quote.weight_grams,
+        is_insured=insured,
+        is_dropship=dropship,
+        ship_name=address.name,
+        ship_company=address.company,
+        ship_line1=address.line1,
+        ship_line2=address.line2,
+        ship_city=address.city,
+        ship_region=address.region,
+        ship_postal_code=address.postal_code,
+        ship_country=address.country,
+        ship_phone=address.phone,
+        buyer_note=note[:1000],
+        placed_at=now,
+        pay_by=unpaid_deadline(payment_method, placed_at=now),
+    )
+    order.number = _next_number(order)
+    Order.objects.filter(pk=order.pk).update(number=order.number)
+    lines = []
+    charged = iter(totals.lines)
+    for position, (product, line) in enumerate(_orderable_lines(view)):
+        amounts = next(charged)
+        lines.append(
+            OrderLine(
+                order=order,
+                variant_id=line.variant_id,
+                product_id_snapshot=product.product_id,
+                product_name=product.name,
+                sku=line.sku,
+                variant_label=line.label,
+                quantity=line.quantity,
+                tier_min_quantity=product.price.tier_min_quantity,
+                tier_max_quantity=product.price.tier_max_quantity,
+                unit_price_base=amounts.unit_price_base.amount,
+                unit_price=amounts.unit_price.amount,
+                line_total=amounts.total.amount,
+                weight_grams=line.weight_grams,
+                position=position,
+            )
+        )
+    OrderLine.objects.bulk_create(lines)
+    stock_take(
+        quantities={line.variant_id: line.quantity for line in lines},
+        reason=StockMovement.Reason.ORDER,
+        reference=f"order:{order.number}",
+        by=member,
+    )
+    Payment.objects.create(
+        order=order,
+        method=payment_method,
+        amount=order.grand_total,
+        currency=order.currency,
+        idempotency_key=f"order-{order.number}-{payment_method}",
+    )
+    OrderEvent.objects.create(
+        order=order,
+        kind=OrderEvent.Kind.PLACED,
+        to_state=OrderState.PENDING_PAYMENT,
+        actor=member,
+        actor_label=member.email,
+        reason=_("Placed by the buyer."),
+    )
+    CartLine.objects.filter(cart=cart).delete()
+    order_id = order.pk
+    transaction.on_commit(lambda: emails.order_received(order_id=order_id), robust=True)
+    return order
