@@ -109,7 +109,10 @@ def _move(order: Order, to_state: str, *, by, actor_label: str | None, reason: s
         reason=reason,
         created_at=now,
     )
-    if to_state == OrderState.CANCELLED or (to_state == OrderState.REFUNDED and from_state not in states.SHIPPED_STATES):
+    gives_stock_back = to_state == OrderState.CANCELLED or (
+        to_state == OrderState.REFUNDED and from_state not in states.SHIPPED_STATES
+    )
+    if gives_stock_back:
         _release_stock(order, by=by, why=reason)
     return order
 

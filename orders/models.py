@@ -555,6 +555,9 @@ class RefundLine(models.Model):
             ),
         ]
 
+    def __str__(self):
+        return f"{self.quantity} × {self.order_line_id}"
+
 
 class Shipment(models.Model):
     """A parcel sent for an order, with its carrier and tracking number."""

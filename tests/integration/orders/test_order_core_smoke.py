@@ -35,7 +35,7 @@ def test_place_pay_ship_refund(buyer):
 def test_expire_releases_once(buyer):
     product = ProductFactory()
     s, _m = product.variants.order_by("position")
-    order = place_order(buyer, {s: 40})
+    place_order(buyer, {s: 40})
     from datetime import timedelta
 
     from django.utils import timezone
