@@ -293,6 +293,11 @@ class Order(models.Model):
         verbose_name = _("order")
         verbose_name_plural = _("orders")
         ordering = ["-placed_at", "-pk"]
+        permissions = [
+            ("confirm_payment", _("Can confirm bank transfers")),
+            ("refund_order", _("Can refund orders")),
+            ("ship_order", _("Can add shipments")),
+        ]
         indexes = [
             models.Index(fields=["member", "-placed_at"], name="order_member_placed"),
             models.Index(
