@@ -16,7 +16,12 @@ from django.utils import timezone
 from catalog.models import Category, Product, ProductImage, Variant
 from catalog.selectors import stock_mismatches
 from members.models import Distributor, User
+from orders.checkout import order_place
+from orders.models import Order, Payment, ShippingMethod, ShippingZone
+from orders.selectors import shipping_options
+from orders.services import cart_add_lines
 from wholesale.management.commands import seed_demo
+from wholesale.money import Money
 
 pytestmark = pytest.mark.django_db
 
@@ -37,10 +42,14 @@ def remove_demo_data():
     # The stock ledger is append-only through the ORM and protects its variants: clear it first.
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM catalog_stockmovement")
+    Payment.objects.all().delete()
+    Order.objects.all().delete()
     Product.objects.all().delete()
     while Category.objects.exists():
         Category.objects.filter(children__isnull=True).delete()
     User.objects.all().delete()
+    ShippingZone.objects.all().delete()
+    ShippingMethod.objects.all().delete()
 
 
 @pytest.fixture(scope="module")
@@ -189,3 +198,59 @@ class TestDemoCatalog:
         first = tee.variants.first()
         assert (first.sku, first.barcode) == ("TS001-ORA-M", "6900000001004")
         assert str(tee.tiers.first().unit_price) == "4.88"
+
+
+class TestOrderingDemo:
+    def test_buyers_have_a_default_address(self, demo):
+        for email in BUYER_EMAILS:
+            assert User.objects.get(email=email).addresses.filter(is_default=True).count() == 1
+
+    @pytest.mark.parametrize("country", ["GB", "ES", "US", "AU", "IL", "RU", "BR", "JP"])
+    def test_every_market_has_shipping(self, demo, country):
+        options = shipping_options(country=country, weight_grams=3000, goods=Money.base("250.00"))
+        assert [option.method_code for option in options][:1]
+        assert {"economy-post", "express"} <= {option.method_code for option in options}
+
+    def test_finance_confirms_transfers_and_the_manager_ships(self, demo):
+        finance = User.objects.get(email="finance@demo.test")
+        manager = User.objects.get(email="manager@demo.test")
+        assert finance.has_perms(["orders.confirm_payment", "orders.refund_order"])
+        assert not finance.has_perm("orders.ship_order")
+        assert manager.has_perm("orders.ship_order")
+        assert not manager.has_perm("orders.confirm_payment")
+
+    def test_a_demo_buyer_can_order(self, demo):
+        import uuid
+
+        buyer = User.objects.get(email="buyer1@demo.test")
+        product = (
+            Product.objects.filter(status=Product.Status.PUBLISHED, made_to_order=False)
+            .exclude(price_from=None)
+            .order_by("pk")
+            .first()
+        )
+        variant = product.variants.filter(is_active=True, stock__gte=60).first()
+        quantity = max(product.moq, 60)
+        quantity += -quantity % product.order_increment
+        cart_add_lines(member=buyer, product_slug=product.slug, quantities={variant.pk: quantity})
+        order = order_place(
+            member=buyer,
+            checkout_key=uuid.uuid4(),
+            address_id=buyer.addresses.get(is_default=True).pk,
+            method_code="express",
+            payment_method="bank_transfer",
+        )
+        assert order.ship_country == "GB" and order.grand_total > 0
+        # The stock comes back; the module's clean-up removes the order.
+        from orders.lifecycle import order_cancel_by_buyer
+
+        order_cancel_by_buyer(member=buyer, number=order.number)
+        assert Variant.objects.get(pk=variant.pk).stock == variant.stock
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM catalog_stockmovement WHERE reference = %s", [f"order:{order.number}"]
+            )
+        order.events.all().delete()
+        order.payments.all().delete()
+        order.lines.all().delete()
+        order.delete()

@@ -30,7 +30,8 @@ from PIL import Image, ImageDraw, ImageFont
 from catalog.images import product_image_add
 from catalog.models import Category, PriceTier, Product, Variant
 from catalog.services import product_refresh
-from members.models import BusinessType, Distributor, User
+from members.models import Address, BusinessType, Distributor, User
+from orders.models import ShippingMethod, ShippingRate, ShippingZone
 
 SEED = 20240601
 PASSWORD = "demo-pass-2024"  # noqa: S105 - the documented demo password
@@ -71,6 +72,129 @@ BUYERS = [
         "tax_number": "ESB12345678",
     },
 ]
+
+# Order permissions per demo role until the roles issue gives each role its group: finance
+# confirms transfers and refunds, the manager ships and moves orders along.
+ORDER_GRANTS = {
+    "finance@demo.test": ["view_order", "confirm_payment", "refund_order", "view_payment"],
+    "manager@demo.test": ["view_order", "change_order", "ship_order", "view_payment"],
+}
+
+# Each buyer's own delivery address, and for the dropshipper one end customer.
+ADDRESSES = {
+    "buyer1@demo.test": [
+        {
+            "name": "Olivia Hart",
+            "company": "Brightside Goods Ltd",
+            "line1": "Unit 4, Canal Side Works",
+            "line2": "18 Wharf Road",
+            "city": "London",
+            "postal_code": "N1 7GR",
+            "country": "GB",
+            "phone": "+44 20 7946 0958",
+            "is_default": True,
+        },
+        {
+            "name": "Harriet Cole",
+            "line1": "7 Orchard Lane",
+            "city": "Bristol",
+            "postal_code": "BS1 5TR",
+            "country": "GB",
+            "phone": "+44 117 496 0123",
+            "is_end_customer": True,
+        },
+    ],
+    "buyer2@demo.test": [
+        {
+            "name": "Javier Romero",
+            "company": "Casa Nova Distribuciones SL",
+            "line1": "Calle de Alcalá 123",
+            "city": "Madrid",
+            "region": "Madrid",
+            "postal_code": "28009",
+            "country": "ES",
+            "phone": "+34 912 345 678",
+            "is_default": True,
+        },
+    ],
+}
+
+# Shipping templates: code, name, position.
+SHIPPING_METHODS = [
+    ("economy-post", "Economy post", 0),
+    ("express", "Express courier", 1),
+    ("sea-freight", "Sea freight (LCL)", 2),
+]
+# name, countries; the last zone serves every country the others do not.
+SHIPPING_ZONES = [
+    ("United Kingdom", ["GB"]),
+    (
+        "European Union",
+        [
+            "AT",
+            "BE",
+            "BG",
+            "CY",
+            "CZ",
+            "DE",
+            "DK",
+            "EE",
+            "ES",
+            "FI",
+            "FR",
+            "GR",
+            "HR",
+            "HU",
+            "IE",
+            "IT",
+            "LT",
+            "LU",
+            "LV",
+            "MT",
+            "NL",
+            "PL",
+            "PT",
+            "RO",
+            "SE",
+            "SI",
+            "SK",
+        ],
+    ),
+    ("North America", ["US", "CA", "MX"]),
+    ("Oceania", ["AU", "NZ"]),
+    ("Middle East", ["IL", "AE", "SA", "QA", "KW", "BH", "OM", "JO"]),
+    ("Rest of the world", None),
+]
+# zone -> method -> (first g, first price, step g, step price, free from, min days, max days)
+SHIPPING_RATES = {
+    "United Kingdom": {
+        "economy-post": (500, "9.00", 500, "3.20", "800", 8, 15),
+        "express": (500, "22.00", 500, "6.50", None, 3, 5),
+        "sea-freight": (20000, "180.00", 5000, "28.00", None, 35, 45),
+    },
+    "European Union": {
+        "economy-post": (500, "8.50", 500, "3.00", "800", 10, 18),
+        "express": (500, "21.00", 500, "6.00", None, 3, 6),
+        "sea-freight": (20000, "170.00", 5000, "26.00", None, 35, 50),
+    },
+    "North America": {
+        "economy-post": (500, "10.00", 500, "3.80", "1000", 10, 20),
+        "express": (500, "24.00", 500, "7.00", None, 3, 6),
+        "sea-freight": (20000, "160.00", 5000, "25.00", None, 25, 40),
+    },
+    "Oceania": {
+        "economy-post": (500, "9.50", 500, "3.50", "1000", 10, 20),
+        "express": (500, "23.00", 500, "6.80", None, 4, 7),
+    },
+    "Middle East": {
+        "economy-post": (500, "11.00", 500, "4.00", None, 12, 25),
+        "express": (500, "25.00", 500, "7.50", None, 4, 8),
+    },
+    "Rest of the world": {
+        "economy-post": (500, "12.00", 500, "4.50", None, 15, 30),
+        "express": (500, "28.00", 500, "8.00", None, 5, 10),
+    },
+}
 
 # slug, name, parent slug, description
 CATEGORIES = [
@@ -331,6 +455,8 @@ class Command(BaseCommand):
         with transaction.atomic():
             self.seed_staff()
             self.seed_buyers()
+            self.seed_addresses()
+            self.seed_shipping()
             categories = self.seed_categories()
         new_product_ids = self.seed_products(categories)
         if new_product_ids:
@@ -382,6 +508,13 @@ class Command(BaseCommand):
                 missing = [perm for perm in grants[access] if perm.pk not in held]
                 if missing:
                     user.user_permissions.add(*missing)
+            codenames = ORDER_GRANTS.get(email, [])
+            if codenames:
+                wanted = Permission.objects.filter(
+                    content_type__app_label="orders", codename__in=codenames
+                ).exclude(user=user)
+                if wanted:
+                    user.user_permissions.add(*wanted)
 
     def seed_buyers(self):
         for buyer in BUYERS:
@@ -399,6 +532,46 @@ class Command(BaseCommand):
                     website=buyer["website"],
                     tax_number=buyer["tax_number"],
                     status=Distributor.Status.APPROVED,
+                )
+
+    def seed_addresses(self):
+        for email, addresses in ADDRESSES.items():
+            member = User.objects.get(email=email)
+            if member.addresses.exists():
+                continue
+            for fields in addresses:
+                Address.objects.create(member=member, **fields)
+
+    # --- shipping -----------------------------------------------------------------------------
+
+    def seed_shipping(self):
+        if ShippingZone.objects.exists():
+            return
+        from django_countries import countries
+
+        methods = {
+            code: ShippingMethod.objects.get_or_create(
+                code=code, defaults={"name": name, "position": position}
+            )[0]
+            for code, name, position in SHIPPING_METHODS
+        }
+        listed = {code for _name, codes in SHIPPING_ZONES if codes for code in codes}
+        for position, (name, codes) in enumerate(SHIPPING_ZONES):
+            if codes is None:
+                codes = [code for code, _name in countries if code not in listed]
+            zone = ShippingZone.objects.create(name=name, countries=codes, position=position)
+            for code, terms in SHIPPING_RATES[name].items():
+                first_g, first, step_g, step, free, min_days, max_days = terms
+                ShippingRate.objects.create(
+                    zone=zone,
+                    method=methods[code],
+                    first_weight_grams=first_g,
+                    first_price=Decimal(first),
+                    additional_weight_grams=step_g,
+                    additional_price=Decimal(step),
+                    free_above=Decimal(free) if free else None,
+                    min_days=min_days,
+                    max_days=max_days,
                 )
 
     # --- catalog ------------------------------------------------------------------------------
