@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
-from django.db.models import DateTimeField, F, Value
+from django.db.models import Case, DateTimeField, F, IntegerField, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -283,22 +283,46 @@ def _lock(variant_ids: Iterable[int]) -> dict[int, Variant]:
     return variants
 
 
-def _move(
-    variant: Variant, delta: int, *, reason: str, reference: str, note: str, by
-) -> StockMovement:
-    """Change the stock and return its movement, unsaved. Caller holds the row lock on
-    `variant`, so its `stock` is current and the balance below is the one written."""
-    Variant.objects.filter(pk=variant.pk).update(stock=F("stock") + delta)
-    variant.stock += delta
-    return StockMovement(
-        variant=variant,
-        delta=delta,
-        balance_after=variant.stock,
-        reason=reason,
-        reference=reference,
-        note=note,
-        created_by=by,
+def _apply(
+    variants: list[Variant],
+    deltas: Mapping[int, int],
+    *,
+    reason: str,
+    reference: str,
+    note: str = "",
+    by=None,
+) -> list[StockMovement]:
+    """Change the stock of `variants` by `deltas` ({pk: units}) and record the movements.
+
+    Caller holds the row locks on `variants` (catalog.locks), so their `stock` is current and
+    each movement's balance is the one written. One UPDATE for all of them and one INSERT for
+    the movements, whatever their number: placing an order of 25 lines costs what 1 costs.
+    Returns the movements in the order of `variants` (pk order when they come from _lock).
+    """
+    if not variants:
+        return []
+    Variant.objects.filter(pk__in=[v.pk for v in variants]).update(
+        stock=Case(
+            *(When(pk=v.pk, then=F("stock") + Value(deltas[v.pk])) for v in variants),
+            default=F("stock"),
+            output_field=IntegerField(),
+        )
     )
+    movements = []
+    for variant in variants:
+        variant.stock += deltas[variant.pk]
+        movements.append(
+            StockMovement(
+                variant=variant,
+                delta=deltas[variant.pk],
+                balance_after=variant.stock,
+                reason=reason,
+                reference=reference,
+                note=note,
+                created_by=by,
+            )
+        )
+    return StockMovement.objects.bulk_create(movements)
 
 
 def stock_adjust(
@@ -323,8 +347,9 @@ def stock_adjust(
         variant = _lock([variant_id])[variant_id]
         if variant.stock + delta < 0:
             raise OutOfStock([Shortage(variant, -delta, variant.stock)])
-        movement = _move(variant, delta, reason=reason, reference=reference, note=note, by=by)
-        movement.save()
+        [movement] = _apply(
+            [variant], {variant.pk: delta}, reason=reason, reference=reference, note=note, by=by
+        )
         bump_catalog_version()
     return movement
 
@@ -345,15 +370,14 @@ def stock_set(
         delta = quantity - variant.stock
         if delta == 0:
             return None
-        movement = _move(
-            variant,
-            delta,
+        [movement] = _apply(
+            [variant],
+            {variant.pk: delta},
             reason=StockMovement.Reason.COUNT,
             reference="",
             note=note,
             by=by,
         )
-        movement.save()
         bump_catalog_version()
     return movement
 
@@ -383,11 +407,12 @@ def stock_take(
         ]
         if shortages:
             raise OutOfStock(shortages)
-        movements = StockMovement.objects.bulk_create(
-            [
-                _move(v, -wanted[v.pk], reason=reason, reference=reference, note="", by=by)
-                for v in tracked
-            ]
+        movements = _apply(
+            tracked,
+            {pk: -units for pk, units in wanted.items()},
+            reason=reason,
+            reference=reference,
+            by=by,
         )
         if movements:
             bump_catalog_version()
@@ -406,13 +431,8 @@ def stock_release(
     given = _check_quantities(quantities)
     with transaction.atomic():
         variants = _lock(given)
-        movements = StockMovement.objects.bulk_create(
-            [
-                _move(variants[pk], given[pk], reason=reason, reference=reference, note="", by=by)
-                for pk in sorted(given)
-                if not variants[pk].product.made_to_order
-            ]
-        )
+        tracked = [variants[pk] for pk in sorted(given) if not variants[pk].product.made_to_order]
+        movements = _apply(tracked, given, reason=reason, reference=reference, by=by)
         if movements:
             bump_catalog_version()
     return movements
