@@ -161,6 +161,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "catalog.tasks.catalog_events_flush_task",
         "schedule": env_int("WHOLESALE_EVENTS_FLUSH_SECONDS", 60),
     },
+    # Orders unpaid past their pay_by are cancelled and give their stock back (orders.lifecycle).
+    "orders-expire-unpaid": {
+        "task": "orders.tasks.orders_expire_unpaid_task",
+        "schedule": env_int("WHOLESALE_EXPIRE_UNPAID_SECONDS", 300),
+    },
 }
 
 # --- Auth and accounts ------------------------------------------------------------------------
