@@ -24,6 +24,7 @@ from decimal import Decimal
 import stripe
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -96,6 +97,12 @@ def _call(what: str, request):
         ) from error
     except stripe.StripeError as error:
         logger.warning("stripe %s failed: %r", what, error)
+        if error.http_status == 409:
+            # Another request with the same key is still running at Stripe (a double click).
+            raise PaymentProviderError(
+                _("Your payment is being prepared. Please try again in a moment."),
+                code="busy",
+            ) from error
         raise PaymentProviderError(
             _("The card payment service refused the request: %(reason)s")
             % {"reason": error.user_message or _("no reason given")},
@@ -171,12 +178,15 @@ def checkout_session_url(*, order: Order, success_url: str, cancel_url: str) -> 
         "checkout session create",
         lambda client: client.v1.checkout.sessions.create(params, {"idempotency_key": key}),
     )
-    # Only over the session we started from: a request that saw an older state stores nothing.
-    stored = Payment.objects.filter(pk=payment.pk, provider_id=payment.provider_id).update(
-        provider_id=session["id"], idempotency_key=key, updated_at=timezone.now()
+    # Only over the session we started from (or ours, stored by a request racing this one):
+    # a request that saw an older state overwrites nothing.
+    stored = (
+        Payment.objects.filter(pk=payment.pk)
+        .filter(Q(provider_id=payment.provider_id) | Q(provider_id=session["id"]))
+        .update(provider_id=session["id"], idempotency_key=key, updated_at=timezone.now())
     )
     if not stored:
-        logger.info("order %s: session %s was stored by another request", order.number, key)
+        logger.warning("order %s: session %s not stored, another one is", order.number, key)
     return session["url"]
 
 

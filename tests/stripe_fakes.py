@@ -41,6 +41,7 @@ class StripeRequest:
     headers: dict
     params: list[tuple[str, str]]
     in_our_transaction: bool
+    status: int | str | None = None  # Stripe's answer, or "timeout" when it never came back
 
     @property
     def idempotency_key(self) -> str | None:
@@ -107,7 +108,9 @@ class FakeStripe(stripe.HTTPClient):
     # --- the HTTPClient interface ------------------------------------------------------------
 
     def _sleep_time_seconds(self, num_retries: int) -> float:
-        return 0.01  # the library's backoff, shortened: the retries themselves still happen
+        # The library's backoff (0.5 s, 1 s ... with jitter) scaled down tenfold, like the
+        # fake's latency is to Stripe's: the retries still happen, in the same proportions.
+        return super()._sleep_time_seconds(num_retries) / 10
 
     def request(self, method, url, headers, post_data=None, *, _usage=None):
         parts = urlsplit(url)
@@ -125,12 +128,15 @@ class FakeStripe(stripe.HTTPClient):
         with self._lock:
             self.requests.append(recorded)
         if self.unreachable:
+            recorded.status = "unreachable"
             raise stripe.APIConnectionError("Could not connect to Stripe.", should_retry=True)
+        recorded.status = "timeout"
         if recorded.method == "POST":
             status, answer = self._post_once(recorded)
         else:
             with self._lock:
                 status, answer = self._route(recorded)
+        recorded.status = status
         return json.dumps(answer), status, {"request-id": f"req_{next(self._ids)}"}
 
     def request_stream(self, method, url, headers, post_data=None, *, _usage=None):
