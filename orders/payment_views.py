@@ -12,12 +12,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import (
+    Http404,
     HttpResponse,
     HttpResponseBadRequest,
     HttpResponseRedirect,
     JsonResponse,
 )
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
@@ -26,6 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from . import states, stripe_gateway, webhooks
 from .models import Order, OrderState, PaymentMethod
+from .order_selectors import order_for
 
 logger = logging.getLogger(__name__)
 
@@ -34,9 +36,10 @@ SESSION_ID = re.compile(r"cs_[A-Za-z0-9_]{1,250}")
 
 def _own_card_order(request, number: str) -> Order:
     """The signed-in member's card order `number`; a plain 404 for anyone else's."""
-    return get_object_or_404(
-        Order, member=request.user, number=number, payment_method=PaymentMethod.CARD
-    )
+    order = order_for(member=request.user, number=number)
+    if order.payment_method != PaymentMethod.CARD:
+        raise Http404(_("No such order."))
+    return order
 
 
 def _to_order(request, order: Order, level: int, text: str) -> HttpResponse:

@@ -97,6 +97,10 @@ def _call(what: str, request):
         ) from error
     except stripe.StripeError as error:
         logger.warning("stripe %s failed: %r", what, error)
+        if error.http_status == 404:
+            raise PaymentProviderError(
+                _("The card payment service does not know this payment."), code="missing"
+            ) from error
         if error.http_status == 409:
             # Another request with the same key is still running at Stripe (a double click).
             raise PaymentProviderError(

@@ -183,7 +183,8 @@ def _reconcile(*, event_type: str, obj: dict, intent: dict | None) -> Reconciled
 def stripe_event_handle(*, event: dict) -> str:
     """Apply one verified Stripe event (a dict: id, type, data.object). Returns a short result
     code. Raises PaymentProviderError when Stripe cannot be asked about the PaymentIntent:
-    nothing is written then, and the webhook answers so that Stripe delivers it again."""
+    nothing is written then, and the webhook answers so that Stripe delivers it again. An
+    intent Stripe does not know is recorded as such and not asked about again."""
     event_id, event_type = event["id"], event["type"]
     seen = WebhookEvent.objects.filter(
         provider=PROVIDER, event_id=event_id, processed_at__isnull=False
@@ -195,7 +196,13 @@ def stripe_event_handle(*, event: dict) -> str:
     if event_type in HANDLED:
         intent_id = _intent_id_of(event_type, obj)
         if intent_id:
-            intent = stripe_gateway.payment_intent_retrieve(intent_id)
+            try:
+                intent = stripe_gateway.payment_intent_retrieve(intent_id)
+            except stripe_gateway.PaymentProviderError as error:
+                if error.code != "missing":
+                    raise
+                # Not an intent of this account (another mode or integration): recorded below
+                # with no payment intent, and answered, so that Stripe stops sending it.
     with transaction.atomic():
         try:
             with transaction.atomic():

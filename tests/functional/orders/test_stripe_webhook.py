@@ -238,6 +238,18 @@ class TestOtherEvents:
         assert response.json()["result"] == "no order"
         assert state_of(card_order) == OrderState.PENDING_PAYMENT
 
+    def test_an_intent_stripe_does_not_know_is_recorded_once(self, fake, card_order, post):
+        intent = fake.pay(start_checkout(card_order))
+        event = fake.event("payment_intent.succeeded", intent["id"])
+        event["data"]["object"]["id"] = "pi_test_other_account"
+
+        statuses = [post(event).status_code for _ in range(2)]
+
+        assert statuses == [200, 200]
+        assert WebhookEvent.objects.get().result == "no payment intent"
+        assert state_of(card_order) == OrderState.PENDING_PAYMENT
+        assert intent_fetches(fake) == 1
+
     def test_stripe_unreachable_writes_nothing_and_asks_for_a_retry(self, fake, card_order, post):
         intent = fake.pay(start_checkout(card_order))
         event = fake.event("payment_intent.succeeded", intent["id"])
