@@ -189,6 +189,30 @@ class TestTheOrderPage:
         assert 'name="_save"' not in html
         assert response.context["has_change_permission"] is False
 
+    def test_the_query_count_does_not_grow_with_lines_payments_refunds_and_parcels(
+        self, admin_client_, buyer, django_assert_max_num_queries
+    ):
+        single = ProductFactory(variants=["S"], variants__stock=500)
+        small = place_order(buyer, {single.variants.get(): 40})
+        admin_client_.get(change_url(small))  # warm the per-process content type cache
+        with django_assert_max_num_queries(40) as few:
+            assert admin_client_.get(change_url(small)).status_code == 200
+        big_product = ProductFactory(variants=["S", "M", "L", "XL"], variants__stock=500)
+        big = place_order(buyer, {variant: 15 for variant in big_product.variants.all()})
+        staff = StaffFactory()
+        lifecycle.bank_transfer_confirm(order_id=big.pk, by=staff, reference="TT")
+        for number in ("1", "2", "3"):
+            lifecycle.shipment_add(order_id=big.pk, carrier="DHL", tracking_number=number, by=staff)
+        for line in big.lines.all():
+            lifecycle.refund_create(order_id=big.pk, by=staff, reason="damaged", lines={line.pk: 1})
+        with django_assert_max_num_queries(40) as many:
+            assert admin_client_.get(change_url(big)).status_code == 200
+        print(
+            f"order page queries: {len(few.captured_queries)} (1 line, nothing else), "
+            f"{len(many.captured_queries)} (4 lines, 3 parcels, 4 refunds, 13 events)"
+        )
+        assert len(few.captured_queries) == len(many.captured_queries)
+
     def test_nobody_adds_deletes_or_edits_an_order_in_the_admin(
         self, admin_client_, buyer, product
     ):
