@@ -7,7 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter
 
-from .models import Distributor, User
+from wholesale.admin import ReadOnlyAdminMixin
+
+from .models import Address, Distributor, User
 from .services import distributor_set_status
 
 
@@ -164,3 +166,41 @@ class DistributorAdmin(admin.ModelAdmin):
             % {"count": changed},
             messages.SUCCESS,
         )
+
+
+@admin.register(Address)
+class AddressAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Buyers' address books, for staff to look up where a buyer ships; buyers edit them on
+    their account pages, and orders keep their own copy, so nothing is changed here."""
+
+    list_display = (
+        "name",
+        "member",
+        "company",
+        "city",
+        "country",
+        "is_end_customer",
+        "is_default",
+        "updated_at",
+    )
+    list_filter = ("is_end_customer", "is_default", ("country", CountryFilter))
+    search_fields = ("name", "company", "city", "postal_code", "phone", "member__email")
+    list_select_related = ("member",)
+    ordering = ("-updated_at", "-pk")
+    fields = (
+        "member",
+        "name",
+        "company",
+        "line1",
+        "line2",
+        "city",
+        "region",
+        "postal_code",
+        "country",
+        "phone",
+        "is_end_customer",
+        "is_default",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = fields

@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from .models import PROFILE_FIELDS, BusinessType, Distributor
+from .models import PROFILE_FIELDS, Address, BusinessType, Distributor
 from .services import distributor_register
 
 # Signup and the profile page ask the same questions, so they explain them the same way.
@@ -110,3 +110,62 @@ class DistributorProfileForm(forms.ModelForm):
             "contact_name": forms.TextInput(attrs=_widget_attrs("contact_name")),
             "phone": forms.TextInput(attrs={**_widget_attrs("phone"), "type": "tel"}),
         }
+
+
+# Browsers and password managers fill an address from these tokens (WHATWG autofill).
+ADDRESS_AUTOCOMPLETE = {
+    "name": "name",
+    "company": "organization",
+    "line1": "address-line1",
+    "line2": "address-line2",
+    "city": "address-level2",
+    "region": "address-level1",
+    "postal_code": "postal-code",
+    "country": "country",
+    "phone": "tel",
+}
+
+
+class AddressForm(forms.ModelForm):
+    """An address of the book, as the buyer types it; the owner and the default flag are set by
+    the services, never by the form."""
+
+    country = forms.ChoiceField(
+        label=_("Country"),
+        choices=lambda: [("", _("Choose a country")), *countries],
+        widget=forms.Select(attrs={"autocomplete": "country"}),
+    )
+
+    class Meta:
+        model = Address
+        fields = [
+            "name",
+            "company",
+            "line1",
+            "line2",
+            "city",
+            "region",
+            "postal_code",
+            "country",
+            "phone",
+            "is_end_customer",
+        ]
+        help_texts = {
+            "phone": _("With the country code: carriers call or text before delivering."),
+            "is_end_customer": _(
+                "One of your own customers: dropship orders go to them in a blind parcel, "
+                "with no prices and no shop name inside."
+            ),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, token in ADDRESS_AUTOCOMPLETE.items():
+            if name in self.fields:
+                self.fields[name].widget.attrs.setdefault("autocomplete", token)
+        if "phone" in self.fields:
+            self.fields["phone"].widget.attrs["type"] = "tel"
+
+    def address_data(self) -> dict:
+        """The cleaned fields, in the shape the address services take."""
+        return {name: self.cleaned_data[name] for name in self.Meta.fields if name in self.fields}

@@ -1,15 +1,18 @@
-"""Writes to members: registering distributors, their profile and approval."""
+"""Writes to members: registering distributors, their profile and approval; the address book."""
 
 import logging
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from .models import PROFILE_FIELDS, Distributor, User
+from .models import PROFILE_FIELDS, Address, Distributor, User
 
 logger = logging.getLogger(__name__)
 
@@ -80,3 +83,107 @@ def distributor_send_approved_email(*, distributor_id: int) -> None:
         recipient_list=[distributor.user.email],
     )
     logger.info("approval email sent to distributor %s", distributor_id)
+
+
+# --- Address book ---------------------------------------------------------------------------
+
+ADDRESS_FIELDS = (
+    "name",
+    "company",
+    "line1",
+    "line2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "phone",
+    "is_end_customer",
+)
+
+
+def _lock_address_book(member: User) -> None:
+    """Serialise a member's address-book writes on their user row.
+
+    The one-default rule is a partial unique index: two default switches at once would each
+    clear the old default and then collide on the new ones. Locking the member (a row that
+    always exists, unlike their addresses) makes the second wait and see the first's result.
+    """
+    User.objects.select_for_update().filter(pk=member.pk).values_list("pk").first()
+
+
+def _locked_address(member: User, address_id: int) -> Address:
+    address = Address.objects.select_for_update().filter(pk=address_id, member=member).first()
+    if address is None:
+        raise Http404(_("No such address."))
+    return address
+
+
+def _address_data(data: dict) -> dict:
+    unknown = set(data) - set(ADDRESS_FIELDS)
+    if unknown:
+        # The owner and the default flag change only through these services, never a form.
+        raise ValueError(f"Not address fields: {', '.join(sorted(unknown))}")
+    return data
+
+
+def _clear_default(member: User, *, keep: int | None = None) -> None:
+    Address.objects.filter(member=member, is_default=True).exclude(pk=keep).update(
+        is_default=False, updated_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def address_create(*, member: User, data: dict, make_default: bool = False) -> Address:
+    """Add an address to the member's book. The member's first own address becomes the default,
+    and so does one created with `make_default`; an end customer's address never does."""
+    data = _address_data(data)
+    _lock_address_book(member)
+    address = Address(member=member, **data)
+    if not address.is_end_customer:
+        has_default = Address.objects.filter(member=member, is_default=True).exists()
+        if make_default or not has_default:
+            _clear_default(member)
+            address.is_default = True
+    address.save()
+    return address
+
+
+@transaction.atomic
+def address_update(*, member: User, address_id: int, data: dict) -> Address:
+    """Change one of the member's addresses (404 for anyone else's). Orders placed to it keep
+    their own copy. An address turned into an end customer's stops being the default."""
+    data = _address_data(data)
+    _lock_address_book(member)
+    address = _locked_address(member, address_id)
+    for field_name, value in data.items():
+        setattr(address, field_name, value)
+    if address.is_end_customer:
+        address.is_default = False
+    address.save()
+    return address
+
+
+@transaction.atomic
+def address_delete(*, member: User, address_id: int) -> None:
+    """Remove one of the member's addresses (404 for anyone else's). Orders keep their copy."""
+    _lock_address_book(member)
+    _locked_address(member, address_id).delete()
+
+
+@transaction.atomic
+def address_set_default(*, member: User, address_id: int) -> Address:
+    """Make one of the member's own addresses the default (404 for anyone else's); the previous
+    default stops being one in the same transaction."""
+    _lock_address_book(member)
+    address = _locked_address(member, address_id)
+    if address.is_end_customer:
+        raise ValidationError(
+            _("An end customer's address cannot be your default address."),
+            code="end_customer",
+        )
+    if not address.is_default:
+        # The old default is cleared first: the partial unique index is checked per statement.
+        _clear_default(member, keep=address.pk)
+        address.is_default = True
+        address.save(update_fields=["is_default", "updated_at"])
+    return address

@@ -6,4 +6,9 @@ app_name = "members"
 
 urlpatterns = [
     path("", views.account, name="account"),
+    path("addresses/", views.addresses, name="addresses"),
+    path("addresses/add/", views.address_add, name="address_add"),
+    path("addresses/<int:address_id>/edit/", views.address_edit, name="address_edit"),
+    path("addresses/<int:address_id>/delete/", views.address_remove, name="address_delete"),
+    path("addresses/<int:address_id>/default/", views.address_default, name="address_default"),
 ]

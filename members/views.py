@@ -1,12 +1,20 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from .forms import DistributorProfileForm
-from .selectors import distributor_for
-from .services import distributor_register, distributor_update_profile
+from .forms import AddressForm, DistributorProfileForm
+from .selectors import address_for, addresses_for, distributor_for
+from .services import (
+    address_create,
+    address_delete,
+    address_set_default,
+    address_update,
+    distributor_register,
+    distributor_update_profile,
+)
 
 
 @login_required
@@ -31,3 +39,73 @@ def account(request):
             messages.success(request, _("Your company profile is saved."))
         return redirect("members:account")
     return render(request, "members/account.html", {"form": form, "distributor": distributor})
+
+
+# --- Address book -----------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def addresses(request):
+    """The address book: the member's own addresses, then their end customers'."""
+    book = list(addresses_for(request.user))
+    return render(
+        request,
+        "members/addresses.html",
+        {
+            "own": [address for address in book if not address.is_end_customer],
+            "end_customers": [address for address in book if address.is_end_customer],
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def address_add(request):
+    form = AddressForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        address_create(member=request.user, data=form.address_data())
+        messages.success(request, _("Address saved."))
+        return redirect("members:addresses")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "members/addresses_form.html", {"form": form, "address": None}, status=status
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def address_edit(request, address_id):
+    address = address_for(request.user, address_id)
+    form = AddressForm(request.POST or None, instance=address)
+    if request.method == "POST" and form.is_valid():
+        address_update(member=request.user, address_id=address.pk, data=form.address_data())
+        messages.success(request, _("Address saved."))
+        return redirect("members:addresses")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "members/addresses_form.html", {"form": form, "address": address}, status=status
+    )
+
+
+@login_required
+@require_POST
+def address_remove(request, address_id):
+    address_delete(member=request.user, address_id=address_id)
+    messages.success(request, _("Address deleted. Orders already placed keep their copy."))
+    return redirect("members:addresses")
+
+
+@login_required
+@require_POST
+def address_default(request, address_id):
+    try:
+        address = address_set_default(member=request.user, address_id=address_id)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request, _("%(name)s is now your default address.") % {"name": address.name}
+        )
+    return redirect("members:addresses")
