@@ -4,7 +4,10 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from members.forms import AddressForm
+
 from . import quick_order
+from .models import PaymentMethod
 from .rules import QuantityError, parse_quantity
 
 _QTY_FIELD = re.compile(r"qty_([0-9]{1,18})")
@@ -102,3 +105,83 @@ class QuickOrderForm(forms.Form):
         if not data["entries"]:
             raise forms.ValidationError(_("Paste some lines or choose a file."))
         return data
+
+
+# --- Checkout ---------------------------------------------------------------------------------
+
+NEW_ADDRESS = "new"
+
+
+class CheckoutAddressForm(AddressForm):
+    """A new address typed at checkout; whether it is an end customer's follows the dropship
+    tick, so the form does not ask."""
+
+    class Meta(AddressForm.Meta):
+        fields = [name for name in AddressForm.Meta.fields if name != "is_end_customer"]
+
+
+class DeliveryForm(forms.Form):
+    """Step 1: where the parcel goes. `address` is a saved address id or "new"; whose address
+    it is, the view checks (another member's id is a 404, not a form error)."""
+
+    address = forms.CharField()
+    dropship = forms.BooleanField(required=False)
+
+    def clean_address(self):
+        value = self.cleaned_data["address"].strip()
+        if value == NEW_ADDRESS:
+            return value
+        if not value.isdigit() or len(value) > 18:
+            raise forms.ValidationError(_("Choose one of your addresses, or a new one."))
+        return int(value)
+
+
+class ReviewForm(forms.Form):
+    """Step 2: how the parcel travels and how the buyer pays. Prices are not fields: whatever
+    money a browser posts is ignored, the server prices the order."""
+
+    checkout_key = forms.UUIDField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": gettext_lazy("This page is out of date: check it and place the order."),
+            "invalid": gettext_lazy("This page is out of date: check it and place the order."),
+        },
+    )
+    shipping_method = forms.ChoiceField(
+        label=gettext_lazy("Shipping method"), widget=forms.RadioSelect
+    )
+    insured = forms.BooleanField(label=gettext_lazy("Shipping insurance"), required=False)
+    payment_method = forms.ChoiceField(
+        label=gettext_lazy("Payment method"), widget=forms.RadioSelect
+    )
+    note = forms.CharField(
+        label=gettext_lazy("Note for us (optional)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    # What the totals on the page were computed for: a choice changed without updating the
+    # totals is shown again with its own totals before anything is placed.
+    quoted_method = forms.CharField(required=False, max_length=50, widget=forms.HiddenInput)
+    quoted_insured = forms.CharField(required=False, max_length=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args, method_codes=(), payment_methods=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["shipping_method"].choices = [(code, code) for code in method_codes]
+        self.fields["shipping_method"].error_messages["invalid_choice"] = _(
+            "Choose one of the shipping methods offered."
+        )
+        self.fields["payment_method"].choices = [
+            (method, PaymentMethod(method).label) for method in payment_methods
+        ]
+        self.fields["payment_method"].error_messages["invalid_choice"] = _(
+            "Choose one of the payment methods offered."
+        )
+
+    @property
+    def shown_choice_changed(self) -> bool:
+        """Whether the buyer changed the method or the insurance since the totals were shown."""
+        data = self.cleaned_data
+        return data["quoted_method"] != data["shipping_method"] or data["quoted_insured"] != (
+            "1" if data["insured"] else "0"
+        )

@@ -1,0 +1,317 @@
+"""Checkout pages: two server-rendered steps, delivery then shipping and payment.
+
+The views are transport: they read the choice, ask orders.checkout for the quote, and place the
+order through orders.checkout.order_place, which prices everything again from the database.
+No amount posted by a browser is ever read. The delivery choice of step 1 is kept in the session;
+step 2 posts back the address it showed, so two tabs each place what they display.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import timedelta
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from members.models import Address
+from members.selectors import address_for, addresses_for, distributor_for
+from members.services import address_create
+from wholesale.money import Money
+
+from . import selectors, shipping
+from .checkout import CheckoutQuote, checkout_quote, dropship_fee, order_place
+from .checkout import payment_methods_offered as offered_payment_methods
+from .forms import NEW_ADDRESS, CheckoutAddressForm, DeliveryForm, ReviewForm
+from .models import Order, PaymentMethod
+from .selectors import CartView
+
+SESSION_KEY = "checkout"
+# A second tab posting an emptied cart is sent to the order the first tab placed this recently.
+RECENT_ORDER = timedelta(minutes=15)
+# Reads the insurance box as the form will, before the form exists (it needs the quote first).
+_INSURED_WIDGET = forms.CheckboxInput()
+
+
+def _cart_or_redirect(request) -> tuple[CartView | None, HttpResponse | None]:
+    """The member's cart when it can be checked out; else where to send them, and why."""
+    if selectors.order_refusal(member=request.user):
+        messages.error(request, _("Checkout is open to approved trade accounts only."))
+        return None, redirect("orders:cart")
+    cart = selectors.cart_view(member=request.user)
+    if cart.is_empty:
+        messages.info(request, _("Your cart is empty: add some products first."))
+        return None, redirect("orders:cart")
+    if not cart.ready_for_checkout:
+        messages.error(request, _("Your cart is not ready for checkout yet: see what to fix."))
+        return None, redirect("orders:cart")
+    return cart, None
+
+
+def _delivery_problem(address: Address, *, dropship: bool) -> str | None:
+    """A blind parcel goes to an end customer; a parcel with prices goes to the buyer."""
+    if dropship and not address.is_end_customer:
+        return _(
+            "For a dropship order choose one of your end customers' addresses, or enter a new one."
+        )
+    if not dropship and address.is_end_customer:
+        return _(
+            "This is an end customer's address: tick “Dropship order” to send them a blind "
+            "parcel, or choose one of your own addresses."
+        )
+    return None
+
+
+def _initial_address(book: list[Address], choice: dict) -> str:
+    ids = {address.pk for address in book}
+    if choice.get("address_id") in ids:
+        return str(choice["address_id"])
+    own = [address for address in book if not address.is_end_customer]
+    if own:
+        return str(next((a for a in own if a.is_default), own[0]).pk)
+    return NEW_ADDRESS
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def delivery(request):
+    """Step 1: a saved address or a new one (saved to the book); or a dropship order to an end
+    customer's address."""
+    cart, stop = _cart_or_redirect(request)
+    if stop:
+        return stop
+    member = request.user
+    book = list(addresses_for(member))
+    choice = request.session.get(SESSION_KEY) or {}
+    status = 200
+    if request.method == "POST":
+        form = DeliveryForm(request.POST)
+        new_form = CheckoutAddressForm(request.POST, prefix=NEW_ADDRESS)
+        address = None
+        if form.is_valid():
+            dropship = form.cleaned_data["dropship"]
+            if form.cleaned_data["address"] == NEW_ADDRESS:
+                if new_form.is_valid():
+                    address = address_create(
+                        member=member,
+                        data={**new_form.address_data(), "is_end_customer": dropship},
+                    )
+            else:
+                address = address_for(member, form.cleaned_data["address"])
+                problem = _delivery_problem(address, dropship=dropship)
+                if problem:
+                    form.add_error("address", problem)
+                    address = None
+        if address is not None:
+            request.session[SESSION_KEY] = {"address_id": address.pk, "dropship": dropship}
+            return redirect("checkout:review")
+        status = 400
+        if form.is_valid() and form.cleaned_data["address"] != NEW_ADDRESS:
+            new_form = CheckoutAddressForm(prefix=NEW_ADDRESS, initial=_new_address_initial(member))
+    else:
+        form = DeliveryForm(
+            initial={
+                "address": _initial_address(book, choice),
+                "dropship": bool(choice.get("dropship")),
+            }
+        )
+        new_form = CheckoutAddressForm(prefix=NEW_ADDRESS, initial=_new_address_initial(member))
+    return render(
+        request,
+        "orders/checkout_delivery.html",
+        {
+            "cart": cart,
+            "cart_count": cart.line_count,
+            "form": form,
+            "new_form": new_form,
+            "selected": str(form["address"].value() or ""),
+            "own": [address for address in book if not address.is_end_customer],
+            "end_customers": [address for address in book if address.is_end_customer],
+            "dropship_fee": dropship_fee(),
+            "step": 1,
+        },
+        status=status,
+    )
+
+
+def _new_address_initial(member) -> dict:
+    distributor = distributor_for(member)
+    return {"country": distributor.country.code} if distributor and distributor.country else {}
+
+
+def _quote(cart: CartView, address: Address, *, method_code, insured, dropship) -> CheckoutQuote:
+    """The quote for the chosen method, or for the cheapest when none (or a bad one) is chosen."""
+    quote = checkout_quote(
+        cart=cart,
+        country=address.country.code,
+        method_code=method_code,
+        insured=insured,
+        dropship=dropship,
+    )
+    if quote.method is None and quote.options:
+        quote = checkout_quote(
+            cart=cart,
+            country=address.country.code,
+            method_code=quote.options[0].method_code,
+            insured=insured,
+            dropship=dropship,
+        )
+    return quote
+
+
+def _recently_placed(member) -> Order | None:
+    return (
+        Order.objects.filter(member=member, placed_at__gte=timezone.now() - RECENT_ORDER)
+        .only("pk", "number")
+        .order_by("-placed_at", "-pk")
+        .first()
+    )
+
+
+def _after_payment_choice(order: Order) -> HttpResponse:
+    if order.payment_method == PaymentMethod.CARD:
+        return redirect(reverse("payments:card_start", args=[order.number]))
+    return redirect(order.get_absolute_url())
+
+
+def _place_with_empty_cart(request) -> HttpResponse:
+    """The cart was emptied, most likely by this very form placed in another tab or a double
+    click: go to that order rather than saying the cart is empty."""
+    order = _recently_placed(request.user)
+    if order is not None:
+        messages.info(request, _("This order is already placed."))
+        return redirect(order.get_absolute_url())
+    messages.info(request, _("Your cart is empty: add some products first."))
+    return redirect("orders:cart")
+
+
+def _insurance_price(cart: CartView) -> Money:
+    """What insurance costs for these goods, shown beside the box whether ticked or not."""
+    return shipping.insurance(
+        goods=cart.goods_total,
+        percent=settings.WHOLESALE_INSURANCE_PERCENT,
+        minimum=Money(settings.WHOLESALE_INSURANCE_MINIMUM, settings.WHOLESALE_BASE_CURRENCY),
+    )
+
+
+def cart_fingerprint(cart: CartView) -> str:
+    """What the cart held when a page was shown: its variants and quantities, not its prices."""
+    held = sorted((line.variant_id, line.quantity) for p in cart.products for line in p.lines)
+    return hashlib.sha256(repr(held).encode()).hexdigest()[:20]
+
+
+def _form_errors(form) -> list[str]:
+    return [str(message) for errors in form.errors.values() for message in errors]
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def review(request):
+    """Step 2: shipping method, insurance, payment method and a note, with the totals priced by
+    the server; "Place order" places it, "Update totals" prices another choice."""
+    member = request.user
+    posted = request.method == "POST"
+    placing = posted and request.POST.get("action") == "place"
+    # Before the cart guard: an emptied cart here means this order already went through.
+    if (
+        placing
+        and not selectors.order_refusal(member=member)
+        and selectors.cart_line_count(member=member) == 0
+    ):
+        return _place_with_empty_cart(request)
+    cart, stop = _cart_or_redirect(request)
+    if stop:
+        return stop
+    payment_methods = offered_payment_methods()
+    if posted:
+        # The address this page showed, looked up among the member's own: anyone else's is 404.
+        address = address_for(member, request.POST.get("address_id"))
+        dropship = request.POST.get("dropship") == "1"
+        insured = _INSURED_WIDGET.value_from_datadict(request.POST, request.FILES, "insured")
+        method_code = str(request.POST.get("shipping_method", ""))[:50]
+        payment_method = request.POST.get("payment_method")
+        note = str(request.POST.get("note", ""))[:1000]
+    else:
+        choice = request.session.get(SESSION_KEY) or {}
+        address = addresses_for(member).filter(pk=choice.get("address_id") or 0).first()
+        if address is None:
+            return redirect("checkout:delivery")
+        dropship = bool(choice.get("dropship"))
+        insured, method_code, payment_method, note = True, None, None, ""
+    if payment_method not in payment_methods:
+        payment_method = payment_methods[0] if payment_methods else ""
+    quote = _quote(cart, address, method_code=method_code, insured=insured, dropship=dropship)
+    status, errors = 200, []
+    if posted:
+        form = ReviewForm(
+            request.POST,
+            method_codes=[option.method_code for option in quote.options],
+            payment_methods=payment_methods,
+        )
+        if not form.is_valid():
+            status, errors = 400, _form_errors(form)
+        elif placing and not quote.ready:
+            status = 400
+        elif placing and request.POST.get("quoted_cart") != cart_fingerprint(cart):
+            messages.warning(
+                request, _("Your cart changed since this page was shown: check the new totals.")
+            )
+        elif placing and form.shown_choice_changed:
+            messages.info(request, _("The totals changed with your choice: check them first."))
+        elif placing:
+            try:
+                order = order_place(
+                    member=member,
+                    checkout_key=form.cleaned_data["checkout_key"],
+                    address_id=address.pk,
+                    method_code=form.cleaned_data["shipping_method"],
+                    payment_method=form.cleaned_data["payment_method"],
+                    insured=form.cleaned_data["insured"],
+                    dropship=dropship,
+                    note=form.cleaned_data["note"],
+                )
+            except ValidationError as error:
+                for message in error.messages:
+                    messages.error(request, message)
+                cart = selectors.cart_view(member=member)
+                if not cart.ready_for_checkout:
+                    return redirect("orders:cart")
+                quote = _quote(
+                    cart, address, method_code=method_code, insured=insured, dropship=dropship
+                )
+                status = 400
+            else:
+                request.session.pop(SESSION_KEY, None)
+                return _after_payment_choice(order)
+    return render(
+        request,
+        "orders/checkout_review.html",
+        {
+            "cart": cart,
+            "cart_count": cart.line_count,
+            "quote": quote,
+            "totals": quote.totals,
+            "address": address,
+            "dropship": dropship,
+            "insurance_price": _insurance_price(cart),
+            "payment_choices": [(m, PaymentMethod(m).label) for m in payment_methods],
+            "payment_method": payment_method,
+            "note": note,
+            "errors": errors,
+            # A new key per page shown: posting this page twice places one order.
+            "checkout_key": uuid.uuid4(),
+            "cart_fingerprint": cart_fingerprint(cart),
+            "step": 2,
+        },
+        status=status,
+    )
