@@ -227,10 +227,8 @@ def card_return_reconcile(*, order: Order, session_id: str) -> Reconciled:
     apply it, as the webhook would. Http404 if the session is not this order's."""
     session = stripe_gateway.session_retrieve(session_id)
     metadata = session.get("metadata") or {}
-    if str(metadata.get("order_id")) != str(order.pk) or session.get("client_reference_id") not in {
-        None,
-        order.number,
-    }:
+    ours = str(metadata.get("order_id")) == str(order.pk)
+    if not ours or session.get("client_reference_id") not in {None, order.number}:
         raise Http404(_("No such payment."))
     card = Payment.objects.filter(order=order, method=PaymentMethod.CARD).first()
     if card is not None and card.status == Payment.Status.SUCCEEDED:
