@@ -8,6 +8,7 @@ Run with -s to see the figures each test reports.
 from __future__ import annotations
 
 import random
+import re
 import threading
 import uuid
 from collections import Counter
@@ -18,6 +19,7 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, connections
 from django.db.models import Sum
+from django.test import Client
 
 from catalog.models import StockMovement, Variant
 from orders import checkout, lifecycle
@@ -276,6 +278,83 @@ class TestOneOrderPerCart:
         assert outcomes.errors == []
         assert (outcomes.kinds["placed"], outcomes.kinds["refused"]) == (1, 1)
         assert orders.count() == 1
+        assert stock_of(variant) == 70
+        assert_reconciled()
+
+
+def review_form(client: Client) -> dict[str, str]:
+    """The review page's form as a browser posts it to place the order, defaults ticked."""
+    html = client.get("/checkout/review/").content.decode()
+    data = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', html))
+    for name in ("shipping_method", "payment_method"):
+        data[name] = re.findall(rf'name="{name}" value="([^"]*)" checked', html)[0]
+    if re.search(r'name="insured"[^>]* checked', html):
+        data["insured"] = "1"
+    data.pop("csrfmiddlewaretoken", None)
+    return {**data, "action": "place"}
+
+
+def posted_together(client: Client, forms: list[dict]) -> Outcomes:
+    """Each form posted at once from its own tab of the same session (the same cookies)."""
+
+    def post(i):
+        tab = Client()
+        tab.cookies = client.cookies
+        response = tab.post("/checkout/review/", forms[i])
+        if response.status_code >= 500:
+            raise RuntimeError(f"{response.status_code} from the checkout")
+        return response
+
+    return run_together(len(forms), post)
+
+
+class TestOneOrderPerCartThroughThePages:
+    """L3 through the checkout pages: POST "Place order" 10 times at once, and from 2 tabs."""
+
+    def a_buyer_on_the_review_page(self) -> tuple[Buyer, Client, Variant]:
+        variant = a_variant(stock=100)
+        buyer = a_buyer([(variant, 30)])
+        client = Client()
+        client.force_login(buyer.member)
+        response = client.post("/checkout/", {"address": str(buyer.address_id)})
+        assert response.status_code == 302, response.content.decode()[:1000]
+        return buyer, client, variant
+
+    def test_ten_posts_of_one_form(self, express):
+        buyer, client, variant = self.a_buyer_on_the_review_page()
+        form = review_form(client)
+
+        outcomes = posted_together(client, [form] * 10)
+
+        order = Order.objects.get(member=buyer.member)
+        statuses = Counter(r.status_code for r in outcomes.values.values() if hasattr(r, "url"))
+        landed = {r.url for r in outcomes.values.values() if hasattr(r, "url")}
+        print(
+            f"\nL3 pages, 10 posts: orders={Order.objects.count()} statuses={dict(statuses)} "
+            f"payments={order.payments.count()} errors={len(outcomes.errors)}"
+        )
+        assert outcomes.errors == []
+        assert statuses == Counter({302: 10})
+        assert landed == {order.get_absolute_url()}
+        assert order.payments.count() == 1
+        assert stock_of(variant) == 70
+        assert_reconciled()
+
+    def test_two_tabs_with_their_own_forms(self, express):
+        buyer, client, variant = self.a_buyer_on_the_review_page()
+        tabs = [review_form(client), review_form(client)]
+        assert tabs[0]["checkout_key"] != tabs[1]["checkout_key"]
+
+        outcomes = posted_together(client, tabs)
+
+        statuses = [r.status_code for r in outcomes.values.values() if hasattr(r, "url")]
+        print(
+            f"\nL3 pages, 2 tabs: orders={Order.objects.count()} statuses={statuses} "
+            f"errors={len(outcomes.errors)}"
+        )
+        assert outcomes.errors == []
+        assert statuses == [302, 302]
+        assert Order.objects.filter(member=buyer.member).count() == 1
         assert stock_of(variant) == 70
         assert_reconciled()
 
