@@ -755,9 +755,6 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     ordering = ["-created_at", "-pk"]
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("order", "confirmed_by")
-
     @admin.display(description=_("amount"), ordering="amount")
     def amount_shown(self, obj):
         return format_money(Money(obj.amount, obj.currency))
