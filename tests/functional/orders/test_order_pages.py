@@ -262,6 +262,27 @@ class TestTheOrderDetail:
         assert "Paid → Shipped" in history
         assert "watch them" not in html
 
+    def test_shows_refunds(self, buyer_client, buyer):
+        order = order_of(buyer)
+        pay(order)
+        line = order.lines.first()
+        lifecycle.refund_create(
+            order_id=order.pk, by=StaffFactory(), reason="Two torn", lines={line.pk: 2}
+        )
+        html = html_of(buyer_client, detail_url(order))
+        refunds = text_of(html.split('data-testid="refunds"')[1].split("</ul>")[0])
+        assert "$6.60" in refunds and "Two torn" in refunds
+        assert "Refunded −$6.60" in text_of(html)
+        assert re.search(r'data-testid="payment-state">Partly refunded<', html)
+        assert "(2 refunded)" in html
+
+    def test_cancelling_asks_for_a_second_tap(self, buyer_client, buyer):
+        order = order_of(buyer)
+        html = html_of(buyer_client, detail_url(order))
+        confirm = html.split('<details class="confirm">')[1].split("</details>")[0]
+        assert f'action="/account/orders/{order.number}/cancel/"' in confirm
+        assert f"Cancel order {order.number}? Its goods go back on sale" in confirm
+
     def test_a_number_that_does_not_exist_is_a_404(self, buyer_client):
         assert buyer_client.get("/account/orders/W999999/").status_code == 404
         assert buyer_client.get("/account/orders/not a number/").status_code == 404
@@ -372,6 +393,13 @@ class TestTheInvoice:
         assert "<h1>Invoice</h1>" in html and "Proforma" not in html
         assert "Paid in full: $335.97." in html
         assert "Pay by" not in html
+
+    def test_a_cancelled_order_owes_nothing(self, buyer_client, buyer):
+        order = order_of(buyer)
+        lifecycle.order_cancel_by_buyer(member=buyer, number=order.number)
+        html = html_of(buyer_client, f"/account/orders/{order.number}/invoice/")
+        assert "This order was cancelled before payment: nothing is owed." in html
+        assert 'data-testid="bank-transfer"' not in html
 
     def test_is_printable_with_a_button_from_a_static_script(self, buyer_client, buyer):
         order = order_of(buyer)
