@@ -2,7 +2,6 @@
 refund, change the state. Each page checks its permission on the server, refuses with a message
 (never a 500), and goes through orders.lifecycle so the history is written."""
 
-import importlib.util
 from datetime import timedelta
 from decimal import Decimal
 
@@ -21,10 +20,12 @@ from orders.models import (
     OrderLine,
     OrderState,
     Payment,
+    PaymentMethod,
     Refund,
     Shipment,
 )
 from tests.factories import ProductFactory, StaffFactory, place_order
+from tests.stripe_fakes import fake_stripe, start_checkout
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/orders/order/"
@@ -334,41 +335,59 @@ class TestRefunding:
         assert response.status_code == 200
         assert (snapshot(other), snapshot(paid_order)) == before
 
-    @pytest.mark.skipif(
-        importlib.util.find_spec("orders.stripe_gateway") is None,
-        reason="orders.stripe_gateway (card refunds) is not in this checkout",
-    )
-    def test_a_card_refund_goes_through_the_gateway(self, buyer, product, settings, monkeypatch):
-        from orders import stripe_gateway
+    @pytest.fixture
+    def card_order(self, settings, buyer, product):
+        """A card order paid at a fake Stripe (the library's HTTP layer, tests/stripe_fakes)."""
+        with fake_stripe(settings) as fake:
+            s, m = product.variants.order_by("position")
+            order = place_order(buyer, {s: 30, m: 30}, payment_method=PaymentMethod.CARD)
+            session_id = start_checkout(order)
+            intent = fake.pay(session_id)
+            lifecycle.payment_succeeded(
+                order_id=order.pk,
+                method=PaymentMethod.CARD,
+                amount=order.money("grand_total"),
+                provider_id=session_id,
+                intent_id=intent["id"],
+                actor_label="stripe",
+            )
+            order.refresh_from_db()
+            order.fake = fake
+            yield order
 
-        settings.STRIPE_SECRET_KEY = "sk_test_admin"
-        settings.WHOLESALE_PAYMENT_METHODS = ["card", "bank_transfer"]
-        s, m = product.variants.order_by("position")
-        card_order = place_order(buyer, {s: 30, m: 30}, payment_method="card")
-        lifecycle.payment_succeeded(
-            order_id=card_order.pk,
-            method="card",
-            amount=card_order.money("grand_total"),
-            provider_id="cs_test_1",
-            intent_id="pi_test_1",
-            actor_label="stripe",
-        )
-        sent = []
-
-        def refund_send(refund):
-            sent.append(refund.pk)
-            return f"re_test_{refund.pk}"
-
-        monkeypatch.setattr(stripe_gateway, "refund_send", refund_send)
+    def test_a_card_payment_is_refunded_at_stripe_by_line_then_in_full(self, card_order):
+        fake = card_order.fake
         client = acting("exact permissions", "refund_order")
-        response = client.post(page(card_order, "refund"), {"scope": "full", "reason": "all"})
-        assert response.status_code == 302
-        refund = Refund.objects.get(order=card_order)
-        assert sent == [refund.pk]
-        assert (refund.status, refund.provider_id) == (
-            Refund.Status.SUCCEEDED,
-            f"re_test_{refund.pk}",
+        line = card_order.lines.order_by("position").first()
+        response = client.post(
+            page(card_order, "refund"),
+            {"scope": "lines", "reason": "damaged", f"line_{line.pk}": "2"},
+            follow=True,
         )
+        assert "Refund recorded" in " ".join(said(response))
+        first = Refund.objects.get(order=card_order)
+        (sent,) = fake.posts("/refunds")
+        assert int(sent.data["amount"]) == int(line.unit_price * 2 * 100)
+        assert sent.idempotency_key == first.idempotency_key
+        assert (first.status, first.provider_id in fake.refunds) == (Refund.Status.SUCCEEDED, True)
+
+        client.post(page(card_order, "refund"), {"scope": "full", "reason": "all"})
+        card_order.refresh_from_db()
+        assert card_order.state == OrderState.REFUNDED
+        assert card_order.refunded_total == card_order.grand_total
+        (charge,) = fake.charges.values()
+        assert charge["refunded"] is True
+
+    def test_a_refund_stripe_refuses_is_a_message_and_is_undone(self, card_order):
+        card_order.fake.refund_in_dashboard(card_order.payments.get().intent_id)
+        client = acting("exact permissions", "refund_order")
+        response = client.post(page(card_order, "refund"), {"scope": "full", "reason": "again"})
+        assert response.status_code == 200
+        (message,) = said(response)
+        assert "failed at the payment provider" in message
+        card_order.refresh_from_db()
+        assert (card_order.state, card_order.refunded_total) == (OrderState.PAID, Decimal(0))
+        assert Refund.objects.get(order=card_order).status == Refund.Status.FAILED
 
 
 class TestChangingTheState:
