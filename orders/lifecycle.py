@@ -445,7 +445,10 @@ def refund_create(
             provider_id = send(refund) if send is not None else ""
         except Exception as exc:  # the provider refused or is down: undo the reservation
             logger.warning("refund %s failed at the provider: %s", refund.pk, exc)
-            failure = str(exc) or exc.__class__.__name__
+            if isinstance(exc, ValidationError):
+                failure = "; ".join(exc.messages)
+            else:
+                failure = str(exc) or exc.__class__.__name__
     return _refund_settle(refund, by=by, provider_id=provider_id, failure=failure)
 
 
