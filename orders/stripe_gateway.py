@@ -44,6 +44,10 @@ CHECKOUT_SESSION_ID = "{CHECKOUT_SESSION_ID}"
 class PaymentProviderError(ValidationError):
     """Stripe refused the request or could not be reached; the message is fit for the page."""
 
+    def __str__(self) -> str:
+        # Plain text, not ValidationError's list repr: refund_create notes str(error).
+        return " ".join(self.messages)
+
 
 def to_minor_units(money: Money) -> int:
     """19800 for USD 198.00, 1980 for JPY 1980: what Stripe calls `amount`."""

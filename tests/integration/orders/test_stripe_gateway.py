@@ -296,7 +296,10 @@ class TestRefunds:
                 send=stripe_gateway.refund_send,
             )
 
-        assert "failed at the payment provider" in raised.value.messages[0]
+        assert raised.value.messages == [
+            "The refund failed at the payment provider: The card payment service refused the "
+            "request: Refund amount is greater than unrefunded amount on charge."
+        ]
         paid_order.refresh_from_db()
         assert paid_order.refunded_total == 0
         assert paid_order.state == OrderState.PAID
