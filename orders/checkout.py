@@ -250,6 +250,13 @@ def _place(
     totals = quote.totals
     now = timezone.now()
     distributor = getattr(member, "distributor", None)
+    billing = address
+    if address.is_end_customer or dropship:
+        billing = (
+            Address.objects.filter(member=member, is_end_customer=False)
+            .order_by("-is_default", "-updated_at", "-pk")
+            .first()
+        )
     order = Order.objects.create(
         member=member,
         email=member.email,
@@ -283,6 +290,8 @@ def _place(
         ship_country=address.country,
         ship_phone=address.phone,
         buyer_note=note[:1000],
+        bill_address="\n".join(billing.lines()) if billing else "",
+        bill_tax_number=distributor.tax_number if distributor else "",
         placed_at=now,
         pay_by=unpaid_deadline(payment_method, placed_at=now),
     )

@@ -12,6 +12,7 @@ import logging
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 
 from .models import Order, Shipment
@@ -26,6 +27,9 @@ def _send(template: str, order: Order, **extra) -> None:
         "lines": list(order.lines.all()),
         "shop_name": settings.WHOLESALE_SHOP_NAME,
         "order_url": f"{site_url}{order.get_absolute_url()}" if site_url else "",
+        "invoice_url": f"{site_url}{reverse('buyer_orders:invoice', args=[order.number])}"
+        if site_url
+        else "",
         "bank_details": settings.WHOLESALE_BANK_DETAILS,
         **extra,
     }

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import F
 from django.http import Http404
@@ -327,6 +328,11 @@ def shipment_add(
     tracking_number = tracking_number.strip()
     if not carrier or not tracking_number:
         raise ValidationError(_("Enter the carrier and the tracking number."), code="required")
+    tracking_url = tracking_url.strip()
+    if tracking_url:
+        URLValidator(schemes=["http", "https"], message=_("Enter an http or https link."))(
+            tracking_url
+        )
     with transaction.atomic():
         order = lock_order(order_id)
         if order.state not in {OrderState.PAID, OrderState.PROCESSING, OrderState.SHIPPED}:

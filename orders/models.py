@@ -281,6 +281,10 @@ class Order(models.Model):
     ship_country = CountryField(_("country"), db_index=True)
     ship_phone = models.CharField(_("phone"), max_length=40, blank=True)
     buyer_note = models.TextField(_("note from the buyer"), blank=True, max_length=1000)
+    # Who the invoice is made out to, as it was when the order was placed: the buyer's own
+    # address (a dropship order's parcel goes to someone else), one line per row.
+    bill_address = models.TextField(_("billing address"), blank=True)
+    bill_tax_number = models.CharField(_("tax / VAT number"), max_length=50, blank=True)
 
     # Whether the order still holds its stock: cleared, once, when the stock goes back.
     holds_stock = models.BooleanField(_("holds stock"), default=True, editable=False)
@@ -335,6 +339,9 @@ class Order(models.Model):
     @property
     def is_unpaid(self) -> bool:
         return self.state == OrderState.PENDING_PAYMENT
+
+    def bill_lines(self) -> list[str]:
+        return [line for line in self.bill_address.splitlines() if line.strip()]
 
     def ship_lines(self) -> list[str]:
         locality = " ".join(part for part in (self.ship_postal_code, self.ship_city) if part)

@@ -17,8 +17,6 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from members.models import Address, Distributor
-
 from . import states
 from .models import (
     Order,
@@ -307,31 +305,15 @@ class InvoiceParty:
 
 
 def invoice_buyer(detail: OrderDetail) -> InvoiceParty:
-    """Who the invoice is made out to: the buyer's company, with their own address.
-
-    A dropship order ships to the buyer's customer, so its invoice takes the buyer's default
-    address of their own from the address book (one query) rather than the parcel's.
-    """
+    """Who the invoice is made out to: the buyer's company with the billing address and tax
+    number copied when the order was placed (for a dropship order, the buyer's own address,
+    not the parcel's), so a later change of the address book never rewrites an invoice."""
     order = detail.order
-    tax_number = (
-        Distributor.objects.filter(user_id=order.member_id)
-        .values_list("tax_number", flat=True)
-        .first()
-    )
-    if order.is_dropship:
-        own = (
-            Address.objects.filter(member_id=order.member_id, is_end_customer=False)
-            .order_by("-is_default", "-updated_at", "-pk")
-            .first()
-        )
-        lines = own.lines() if own else []
-    else:
-        lines = order.ship_lines()
     return InvoiceParty(
         name=order.company_name or order.ship_name,
-        lines=lines,
+        lines=order.bill_lines() or order.ship_lines(),
         email=order.email,
-        tax_number=tax_number or "",
+        tax_number=order.bill_tax_number,
     )
 
 

@@ -198,3 +198,24 @@ def test_a_refund_the_provider_refuses_is_undone(buyer, sizes, finance, settings
     order.refresh_from_db()
     assert order.state == OrderState.REFUNDED
     assert order.refunds.get(status=Refund.Status.SUCCEEDED).provider_id == "re_1"
+
+
+@pytest.mark.parametrize("link", ["javascript:alert(1)", "data:text/html,x", "ftp://x.test/1"])
+def test_a_tracking_link_is_http_or_https(order, finance, link):
+    lifecycle.bank_transfer_confirm(order_id=order.pk, by=finance)
+    with pytest.raises(ValidationError, match="http"):
+        lifecycle.shipment_add(
+            order_id=order.pk, carrier="DHL", tracking_number="L1", tracking_url=link, by=finance
+        )
+    assert order.shipments.count() == 0
+
+
+def test_the_invoice_address_is_the_buyers_own_for_a_dropship_order(buyer, sizes):
+    from tests.factories import AddressFactory
+
+    AddressFactory(member=buyer, name="Own Office", city="Valencia", is_default=True)
+    customer = AddressFactory(member=buyer, name="End Customer", is_end_customer=True)
+    order = place_order(buyer, {sizes[0]: 60}, address=customer, dropship=True)
+    assert order.ship_name == "End Customer"
+    assert order.bill_lines()[0] == "Own Office"
+    assert "Valencia" in order.bill_address

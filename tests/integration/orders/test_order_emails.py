@@ -9,7 +9,8 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 
-from orders import lifecycle
+from orders import emails, lifecycle
+from orders.models import Shipment
 from tests.factories import AddressFactory, ProductFactory, StaffFactory, place_order
 
 pytestmark = pytest.mark.django_db
@@ -182,13 +183,26 @@ class TestShipped:
 
     def test_a_script_url_never_becomes_a_link(self, buyer, django_capture_on_commit_callbacks):
         order = place(buyer, django_capture_on_commit_callbacks)
-        message = self.ship(
-            order,
-            django_capture_on_commit_callbacks,
+        lifecycle.bank_transfer_confirm(order_id=order.pk, by=StaffFactory())
+        with pytest.raises(ValidationError):
+            lifecycle.shipment_add(
+                order_id=order.pk,
+                by=StaffFactory(),
+                carrier="Post",
+                tracking_number="PP1",
+                tracking_url="javascript:alert(1)",
+            )
+        # A link stored before the service checked it is still never rendered as one.
+        shipment = Shipment.objects.create(
+            order=order,
             carrier="Post",
             tracking_number="PP1",
             tracking_url="javascript:alert(1)",
+            created_by=StaffFactory(),
         )
+        mail.outbox.clear()
+        emails.shipped(shipment_id=shipment.pk)
+        [message] = mail.outbox
         assert "javascript:" not in html_part(message)
         assert "javascript:" not in message.body
 
