@@ -62,7 +62,7 @@ def addresses(request):
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def address_add(request):
-    form = AddressForm(request.POST or None)
+    form = AddressForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         address_create(member=request.user, data=form.address_data())
         messages.success(request, _("Address saved."))
@@ -77,7 +77,7 @@ def address_add(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 def address_edit(request, address_id):
     address = address_for(request.user, address_id)
-    form = AddressForm(request.POST or None, instance=address)
+    form = AddressForm(request.POST if request.method == "POST" else None, instance=address)
     if request.method == "POST" and form.is_valid():
         address_update(member=request.user, address_id=address.pk, data=form.address_data())
         messages.success(request, _("Address saved."))

@@ -34,6 +34,7 @@ from .checkout import CheckoutQuote, checkout_quote, dropship_fee, order_place
 from .checkout import payment_methods_offered as offered_payment_methods
 from .forms import NEW_ADDRESS, CheckoutAddressForm, DeliveryForm, ReviewForm
 from .models import Order, PaymentMethod
+from .order_selectors import orders_of
 from .selectors import CartView
 
 SESSION_KEY = "checkout"
@@ -116,7 +117,8 @@ def delivery(request):
             request.session[SESSION_KEY] = {"address_id": address.pk, "dropship": dropship}
             return redirect("checkout:review")
         status = 400
-        if form.is_valid() and form.cleaned_data["address"] != NEW_ADDRESS:
+        if not (form.is_valid() and form.cleaned_data["address"] == NEW_ADDRESS):
+            # The new address was not chosen: its empty fields are not errors to show.
             new_form = CheckoutAddressForm(prefix=NEW_ADDRESS, initial=_new_address_initial(member))
     else:
         form = DeliveryForm(
@@ -171,7 +173,8 @@ def _quote(cart: CartView, address: Address, *, method_code, insured, dropship) 
 
 def _recently_placed(member) -> Order | None:
     return (
-        Order.objects.filter(member=member, placed_at__gte=timezone.now() - RECENT_ORDER)
+        orders_of(member)
+        .filter(placed_at__gte=timezone.now() - RECENT_ORDER)
         .only("pk", "number")
         .order_by("-placed_at", "-pk")
         .first()
@@ -237,6 +240,10 @@ def review(request):
         # The address this page showed, looked up among the member's own: anyone else's is 404.
         address = address_for(member, request.POST.get("address_id"))
         dropship = request.POST.get("dropship") == "1"
+        problem = _delivery_problem(address, dropship=dropship)
+        if problem:
+            messages.error(request, problem)
+            return redirect("checkout:delivery")
         insured = _INSURED_WIDGET.value_from_datadict(request.POST, request.FILES, "insured")
         method_code = str(request.POST.get("shipping_method", ""))[:50]
         payment_method = request.POST.get("payment_method")

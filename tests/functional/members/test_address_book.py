@@ -123,6 +123,12 @@ class TestAdding:
         assert "Select a valid choice. XX is not one of the available choices." in html
         assert not Address.objects.exists()
 
+    def test_an_empty_post_is_explained(self, buyer_client):
+        response = buyer_client.post(ADD, {})
+        assert response.status_code == 400
+        assert page_text(response).count("This field is required.") == 4
+        assert not Address.objects.exists()
+
     def test_too_long_values_are_refused(self, buyer_client):
         response = buyer_client.post(ADD, {**NEW, "city": "x" * 101})
         assert response.status_code == 400

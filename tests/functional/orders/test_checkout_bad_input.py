@@ -208,6 +208,19 @@ class TestTamperedMoney:
         print(f"B2: server fee={order.fee_total} posted={data['fee']}")
         assert order.is_dropship and order.fee_total == Decimal("3.00")
 
+    def test_dropship_cannot_be_unticked_on_step_two_to_skip_the_fee(self, buyer_client, buyer):
+        shipping_to_europe()
+        fill_cart(buyer)
+        own = AddressFactory(member=buyer, is_default=True)
+        customer = AddressFactory(member=buyer, is_end_customer=True)
+        choose_delivery(buyer_client, customer, dropship=True)
+        for address, dropship in ((customer, "0"), (own, "1")):
+            data = review_form(buyer_client, dropship=dropship, address_id=str(address.pk))
+            response = buyer_client.post(REVIEW, data)
+            assert response.status_code == 302 and response.url == DELIVERY
+        assert not Order.objects.exists()
+        assert sorted(cart_state(buyer).values()) == [30, 30]
+
 
 class TestForeignIds:
     """B3: another member's address, or one that does not exist, is a 404 that changes
@@ -249,6 +262,8 @@ class TestForeignIds:
             response = buyer_client.post(DELIVERY, {"address": value})
             assert response.status_code == 400
             assert "Choose one of your addresses, or a new one." in page_text(response)
+            # The new address form was not chosen: its empty fields are not flagged.
+            assert "This field is required." not in page_text(response)
 
     @pytest.mark.parametrize("action", ["place", "refresh"])
     def test_a_shipping_method_that_does_not_exist(self, buyer_client, buyer, action):
