@@ -161,7 +161,9 @@ class TestAdding:
 class TestEditing:
     def test_changes_the_address(self, buyer_client, buyer):
         address = AddressFactory(member=buyer, is_default=True)
-        assert 'value="Calle Mayor 1"' in page_text(buyer_client.get(edit_url(address)))
+        page = page_text(buyer_client.get(edit_url(address)))
+        assert 'value="Calle Mayor 1"' in page
+        assert '<option value="ES" selected>Spain</option>' in page
         response = buyer_client.post(edit_url(address), {**NEW, "city": "Getxo"})
         assert response.status_code == 302
         address.refresh_from_db()
