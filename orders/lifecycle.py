@@ -27,7 +27,7 @@ from catalog.models import StockMovement
 from catalog.services import stock_release
 from wholesale.money import Money, quantize
 
-from . import emails, states
+from . import emails, states, stripe_gateway
 from .models import (
     Order,
     OrderEvent,
@@ -115,7 +115,28 @@ def _move(order: Order, to_state: str, *, by, actor_label: str | None, reason: s
     )
     if gives_stock_back:
         _release_stock(order, by=by, why=reason)
+    if to_state == OrderState.CANCELLED:
+        _close_pending_payments(order)
     return order
+
+
+def _close_pending_payments(order: Order) -> None:
+    """A cancelled order's pending payments are cancelled; an open card session is expired at
+    Stripe once this transaction commits, so the buyer can no longer pay a dead order."""
+    sessions = list(
+        Payment.objects.filter(
+            order=order, status=Payment.Status.PENDING, method=PaymentMethod.CARD
+        )
+        .exclude(provider_id="")
+        .values_list("provider_id", flat=True)
+    )
+    Payment.objects.filter(order=order, status=Payment.Status.PENDING).update(
+        status=Payment.Status.CANCELLED, updated_at=timezone.now()
+    )
+    for session_id in sessions:
+        transaction.on_commit(
+            lambda session_id=session_id: stripe_gateway.session_expire(session_id), robust=True
+        )
 
 
 def order_transition(
@@ -159,9 +180,6 @@ def order_cancel_by_buyer(*, member, number: str) -> Order:
             actor_label=None,
             reason=_("Cancelled by the buyer."),
         )
-        Payment.objects.filter(order=order, status=Payment.Status.PENDING).update(
-            status=Payment.Status.CANCELLED
-        )
     return order
 
 
@@ -188,9 +206,6 @@ def orders_expire_unpaid(*, now=None, limit: int = 500) -> int:
                 by=None,
                 actor_label=SYSTEM,
                 reason=_("Not paid in time."),
-            )
-            Payment.objects.filter(order=order, status=Payment.Status.PENDING).update(
-                status=Payment.Status.CANCELLED
             )
             cancelled += 1
     return cancelled

@@ -198,6 +198,27 @@ def checkout_session_url(*, order: Order, success_url: str, cancel_url: str) -> 
     return session["url"]
 
 
+def session_expire(session_id: str) -> bool:
+    """Close an open Checkout Session so it can no longer be paid (its order was cancelled).
+
+    Called after the cancelling transaction commits. Never raises: a session that is already
+    complete or expired, or Stripe being unreachable, is logged; a payment that still arrives
+    is recorded on the cancelled order for finance (orders.lifecycle.payment_succeeded).
+    Returns whether Stripe expired it.
+    """
+    try:
+        _call(
+            "checkout session expire",
+            lambda client: client.v1.checkout.sessions.expire(
+                session_id, options={"idempotency_key": f"expire-{session_id}"}
+            ),
+        )
+    except PaymentProviderError as error:
+        logger.warning("checkout session %s not expired: %s", session_id, error)
+        return False
+    return True
+
+
 def session_retrieve(session_id: str) -> dict:
     return _call(
         "checkout session retrieve",

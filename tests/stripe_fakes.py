@@ -192,6 +192,10 @@ class FakeStripe(stripe.HTTPClient):
         path, method = req.path, req.method
         if method == "POST" and path == f"{API}/checkout/sessions":
             return self._session_create(req.data)
+        if method == "POST" and (
+            match := re.fullmatch(f"{API}/checkout/sessions/([^/]+)/expire", path)
+        ):
+            return self._session_expire(match[1])
         if method == "GET" and (match := re.fullmatch(f"{API}/checkout/sessions/([^/]+)", path)):
             return self._found(self.sessions, match[1], "checkout session")
         if method == "GET" and (match := re.fullmatch(f"{API}/payment_intents/([^/]+)", path)):
@@ -240,6 +244,19 @@ class FakeStripe(stripe.HTTPClient):
         self.sessions[session_id] = session
         self._intent_data[session_id] = data.get("payment_intent_data", {})
         return 200, copy.deepcopy(session)
+
+    def _session_expire(self, session_id: str):
+        status, session = self._found(self.sessions, session_id, "checkout session")
+        if status != 200:
+            return status, session
+        if session["status"] != "open":
+            return _error(
+                400,
+                f'Only Checkout Sessions with a status in ["open"] can be expired. This '
+                f'Checkout Session has a status of "{session["status"]}".',
+            )
+        self.sessions[session_id].update(status="expired", url=None)
+        return 200, copy.deepcopy(self.sessions[session_id])
 
     def _refund_create(self, data: dict):
         intent = self.intents.get(data.get("payment_intent"))

@@ -4,6 +4,7 @@ order's Idempotency-Key (RELIABILITY F5), PaymentIntent reads, refunds.
 Run with -s to see the figures the F5 tests report.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -304,3 +305,37 @@ class TestRefunds:
         assert paid_order.refunded_total == 0
         assert paid_order.state == OrderState.PAID
         assert Refund.objects.get(order=paid_order).status == Refund.Status.FAILED
+
+
+class TestCancelledOrdersCloseTheirSession:
+    def test_the_buyer_cancels_and_the_session_expires_after_commit(
+        self, fake, card_order, buyer, django_capture_on_commit_callbacks
+    ):
+        session_url(card_order)
+        session_id = card_payment(card_order).provider_id
+        with django_capture_on_commit_callbacks(execute=True):
+            lifecycle.order_cancel_by_buyer(member=buyer, number=card_order.number)
+        assert fake.sessions[session_id]["status"] == "expired"
+        [expire] = fake.posts(f"/checkout/sessions/{session_id}/expire")
+        assert not expire.in_our_transaction
+        assert card_payment(card_order).status == Payment.Status.CANCELLED
+
+    def test_expiry_closes_it_too_and_a_paid_session_is_left_alone(
+        self, fake, card_order, django_capture_on_commit_callbacks
+    ):
+        session_url(card_order)
+        session_id = card_payment(card_order).provider_id
+        fake.pay(session_id)  # paid at Stripe a moment before the expiry job ran
+        with django_capture_on_commit_callbacks(execute=True):
+            lifecycle.orders_expire_unpaid(now=card_order.pay_by + timedelta(minutes=1))
+        assert fake.sessions[session_id]["status"] == "complete"
+        assert len(fake.posts(f"/checkout/sessions/{session_id}/expire")) == 1
+        card_order.refresh_from_db()
+        assert card_order.state == OrderState.CANCELLED
+
+    def test_an_order_without_a_session_calls_nobody(
+        self, fake, card_order, buyer, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            lifecycle.order_cancel_by_buyer(member=buyer, number=card_order.number)
+        assert fake.requests == []
