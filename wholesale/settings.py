@@ -343,7 +343,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # The stripe library logs every request at INFO; our gateway logs what matters.
+        "stripe": {"level": "WARNING"},
+    },
 }
 
 # The demo and the tests serve static files straight from the source folders.
