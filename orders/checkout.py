@@ -65,6 +65,15 @@ def unpaid_deadline(payment_method: str, *, placed_at=None):
     return (placed_at or timezone.now()) + timedelta(hours=hours)
 
 
+def insurance_price(goods: Money) -> Money:
+    """What shipping insurance costs for `goods` (base currency), whether taken or not."""
+    return shipping.insurance(
+        goods=goods,
+        percent=settings.WHOLESALE_INSURANCE_PERCENT,
+        minimum=Money(settings.WHOLESALE_INSURANCE_MINIMUM, settings.WHOLESALE_BASE_CURRENCY),
+    )
+
+
 @dataclass(frozen=True)
 class CheckoutQuote:
     cart: CartView
@@ -124,15 +133,7 @@ def checkout_quote(
         )
     elif options and method is None and method_code:
         problems.append(_("Choose one of the shipping methods offered."))
-    insurance = (
-        shipping.insurance(
-            goods=cart.goods_total,
-            percent=settings.WHOLESALE_INSURANCE_PERCENT,
-            minimum=Money(settings.WHOLESALE_INSURANCE_MINIMUM, base),
-        )
-        if insured and lines
-        else zero
-    )
+    insurance = insurance_price(cart.goods_total) if insured and lines else zero
     totals = None
     if method is not None:
         totals = order_totals(

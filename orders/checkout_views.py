@@ -13,7 +13,6 @@ import uuid
 from datetime import timedelta
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -27,10 +26,9 @@ from django.views.decorators.http import require_http_methods
 from members.models import Address
 from members.selectors import address_for, addresses_for, distributor_for
 from members.services import address_create
-from wholesale.money import Money
 
-from . import selectors, shipping
-from .checkout import CheckoutQuote, checkout_quote, dropship_fee, order_place
+from . import selectors
+from .checkout import CheckoutQuote, checkout_quote, dropship_fee, insurance_price, order_place
 from .checkout import payment_methods_offered as offered_payment_methods
 from .forms import NEW_ADDRESS, CheckoutAddressForm, DeliveryForm, ReviewForm
 from .models import Order, PaymentMethod
@@ -198,15 +196,6 @@ def _place_with_empty_cart(request) -> HttpResponse:
     return redirect("orders:cart")
 
 
-def _insurance_price(cart: CartView) -> Money:
-    """What insurance costs for these goods, shown beside the box whether ticked or not."""
-    return shipping.insurance(
-        goods=cart.goods_total,
-        percent=settings.WHOLESALE_INSURANCE_PERCENT,
-        minimum=Money(settings.WHOLESALE_INSURANCE_MINIMUM, settings.WHOLESALE_BASE_CURRENCY),
-    )
-
-
 def cart_fingerprint(cart: CartView) -> str:
     """What the cart held when a page was shown: its variants and quantities, not its prices."""
     held = sorted((line.variant_id, line.quantity) for p in cart.products for line in p.lines)
@@ -310,7 +299,7 @@ def review(request):
             "totals": quote.totals,
             "address": address,
             "dropship": dropship,
-            "insurance_price": _insurance_price(cart),
+            "insurance_price": insurance_price(cart.goods_total),
             "payment_choices": [(m, PaymentMethod(m).label) for m in payment_methods],
             "payment_method": payment_method,
             "note": note,
