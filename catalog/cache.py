@@ -5,6 +5,11 @@ cached under a key made of the catalog version, the language, the currency, the 
 audience (hidden prices, or the member's price level) and the full path with its query.
 Any change to a product, variant, tier, image or category bumps the version, so every key
 goes stale at once: nothing has to be found and deleted.
+
+Stock is the exception: every order takes some, and retiring the whole catalog's pages on
+each order would leave the cache nearly always cold. Only the product page shows stock, so a
+stock change bumps that product's own stock version, which product page keys add to the
+catalog version (one MGET reads both).
 """
 
 from __future__ import annotations
@@ -22,9 +27,57 @@ from django.utils.translation import get_language
 logger = logging.getLogger(__name__)
 
 VERSION_KEY = "catalog:version"
+# A missing stock version reads as this; a bumped one is a random token.
+NO_STOCK_VERSION = "0"
 
 
-def catalog_version() -> str:
+def stock_key(slug: str) -> str:
+    return f"catalog:stock:{slug}"
+
+
+def _stock_version_timeout() -> int:
+    # A stock version must outlive every page cached under it: were it to expire back to
+    # NO_STOCK_VERSION, a page cached before the bump would match again.
+    return max(2 * settings.WHOLESALE_PAGE_CACHE_SECONDS, 3600)
+
+
+def bump_stock_versions(slugs) -> None:
+    """Retire the cached pages of these products (their stock changed) once the current
+    transaction commits; the rest of the catalog's cache stays warm."""
+    keys = {stock_key(slug) for slug in slugs}
+    if not keys:
+        return
+
+    def bump():
+        try:
+            token = uuid.uuid4().hex[:12]
+            cache.set_many(dict.fromkeys(keys, token), timeout=_stock_version_timeout())
+        except Exception:
+            logger.warning("could not bump stock versions", exc_info=True)
+
+    transaction.on_commit(bump)
+
+
+def _with_stock(version: str, found: dict, extra_key: str | None) -> str:
+    if not version or extra_key is None:
+        return version
+    return f"{version}.{found.get(extra_key) or NO_STOCK_VERSION}"
+
+
+def catalog_version(extra_key: str | None = None) -> str:
+    """The catalog version; with `extra_key` (a product's stock key), both together."""
+    if extra_key is not None:
+        try:
+            found = cache.get_many([VERSION_KEY, extra_key])
+        except Exception:
+            logger.warning("catalog cache unavailable", exc_info=True)
+            return ""
+        version = found.get(VERSION_KEY) or catalog_version()
+        return _with_stock(version, found, extra_key)
+    return _catalog_version()
+
+
+def _catalog_version() -> str:
     try:
         version = cache.get(VERSION_KEY)
         if version is None:
@@ -50,10 +103,12 @@ def bump_catalog_version() -> None:
     transaction.on_commit(bump)
 
 
-def fragment_key(*, name: str, path: str, audience: str, currency: str) -> str | None:
+def fragment_key(
+    *, name: str, path: str, audience: str, currency: str, extra_key: str | None = None
+) -> str | None:
     if settings.WHOLESALE_PAGE_CACHE_SECONDS <= 0:
         return None
-    version = catalog_version()
+    version = catalog_version(extra_key)
     if not version:
         return None
     raw = "|".join([name, version, get_language() or "", currency, audience, path])
@@ -121,19 +176,20 @@ def page_key(*, name: str, path: str, audience: str, currency: str) -> str | Non
     return "catalog:page:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
-def page_read(key: str | None) -> tuple[dict | None, str]:
-    """The cached page if it is of the current catalog version, and that version.
+def page_read(key: str | None, extra_key: str | None = None) -> tuple[dict | None, str]:
+    """The cached page if it is of the current catalog version (and, with `extra_key`, of
+    the product's current stock version), and that version.
 
     One round trip to the cache; the version is "" when the cache is down.
     """
     if key is None:
         return None, ""
     try:
-        found = cache.get_many([VERSION_KEY, key])
+        found = cache.get_many([VERSION_KEY, key, *([extra_key] if extra_key else [])])
     except Exception:
         logger.warning("catalog cache unavailable", exc_info=True)
         return None, ""
-    version = found.get(VERSION_KEY) or catalog_version()
+    version = _with_stock(found.get(VERSION_KEY) or catalog_version(), found, extra_key)
     page = found.get(key)
     if page is not None and version and page.get("version") == version:
         return page, version

@@ -19,7 +19,7 @@ from wholesale.redis import key as redis_key
 from wholesale.redis import redis_client
 
 from . import pricing
-from .cache import bump_catalog_version
+from .cache import bump_catalog_version, bump_stock_versions
 from .locks import lock_variants
 from .models import PriceTier, Product, ProductView, SearchLog, StockMovement, Variant
 
@@ -322,6 +322,8 @@ def _apply(
                 created_by=by,
             )
         )
+    # Only these products' pages show the stock: the rest of the catalog cache stays warm.
+    bump_stock_versions({variant.product.slug for variant in variants})
     return StockMovement.objects.bulk_create(movements)
 
 
@@ -350,7 +352,6 @@ def stock_adjust(
         [movement] = _apply(
             [variant], {variant.pk: delta}, reason=reason, reference=reference, note=note, by=by
         )
-        bump_catalog_version()
     return movement
 
 
@@ -378,7 +379,6 @@ def stock_set(
             note=note,
             by=by,
         )
-        bump_catalog_version()
     return movement
 
 
@@ -414,8 +414,6 @@ def stock_take(
             reference=reference,
             by=by,
         )
-        if movements:
-            bump_catalog_version()
     return movements
 
 
@@ -433,6 +431,4 @@ def stock_release(
         variants = _lock(given)
         tracked = [variants[pk] for pk in sorted(given) if not variants[pk].product.made_to_order]
         movements = _apply(tracked, given, reason=reason, reference=reference, by=by)
-        if movements:
-            bump_catalog_version()
     return movements

@@ -13,7 +13,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from . import presenters, selectors, services
-from .cache import cached_count, cached_fragment, fragment_key, page_key, page_read, page_write
+from .cache import (
+    cached_count,
+    cached_fragment,
+    fragment_key,
+    page_key,
+    page_read,
+    page_write,
+    stock_key,
+)
 
 MAX_PAGE = 10_000
 CSRF_MARKER = "<!--wholesale:csrf-->"
@@ -77,12 +85,21 @@ def _is_plain_visitor(request) -> bool:
     )
 
 
-def _render_cached(request, *, name, template, build_context, page_template="catalog/page.html"):
+def _render_cached(
+    request,
+    *,
+    name,
+    template,
+    build_context,
+    page_template="catalog/page.html",
+    extra_key=None,
+):
     """Render a catalog page whose main column is `template`, from the page cache when possible.
 
     Plain visitors (guests without a session: most first visits, crawlers, ads traffic) get the
     whole page from the cache. Everyone else gets the cached main column inside a freshly
     rendered layout, which carries their name, their CSRF token and their messages.
+    `extra_key` names one more version the page depends on (a product's stock version).
     Returns the page's metadata (title, product id, result count) and the response.
     """
     audience = _audience(request)
@@ -92,7 +109,7 @@ def _render_cached(request, *, name, template, build_context, page_template="cat
         "currency": _currency(request),
     }
     whole_page_key = page_key(name=name, **key_parts) if _is_plain_visitor(request) else None
-    cached_page, version = page_read(whole_page_key)
+    cached_page, version = page_read(whole_page_key, extra_key)
     if cached_page is not None:
         response = HttpResponse(cached_page["body"])
         patch_vary_headers(response, ("Cookie",))
@@ -103,7 +120,7 @@ def _render_cached(request, *, name, template, build_context, page_template="cat
         html = render_to_string(template, context, request=None)
         return {"html": html, **context.get("page_meta", {})}
 
-    fragment = cached_fragment(fragment_key(name=name, **key_parts), build)
+    fragment = cached_fragment(fragment_key(name=name, extra_key=extra_key, **key_parts), build)
     html = fragment["html"]
     if CSRF_MARKER in html:
         # Forms inside a shared fragment get this visitor's token at response time.
@@ -239,7 +256,11 @@ def product_detail(request, slug):
         }
 
     fragment, response = _render_cached(
-        request, name="product", template="catalog/_product.html", build_context=build
+        request,
+        name="product",
+        template="catalog/_product.html",
+        build_context=build,
+        extra_key=stock_key(slug),
     )
     services.product_view_record(request=request, product_id=fragment["product_id"])
     return response

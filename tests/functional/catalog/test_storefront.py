@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import Product, ProductView, SearchLog, Variant
-from catalog.services import catalog_events_flush, product_refresh
+from catalog.services import catalog_events_flush, product_refresh, stock_take
 from tests.factories import CategoryFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -279,6 +279,25 @@ class TestTheWholePageCache:
         response = client.get("/catalog/")
         assert response.status_code == 200
         assert response.context is not None  # rendered, not replayed from the cache
+
+
+class TestStockAndTheCache:
+    def test_an_order_refreshes_that_product_page_only(
+        self, client, shelf, django_assert_num_queries, django_capture_on_commit_callbacks
+    ):
+        sold, other = shelf["products"][0], shelf["products"][1]
+        for url in ("/catalog/", sold.get_absolute_url(), other.get_absolute_url()):
+            client.get(url)
+        variant = sold.variants.order_by("position").first()
+        with django_capture_on_commit_callbacks(execute=True):
+            stock_take(quantities={variant.pk: 7}, reason="order", reference="order:T1")
+        # The list and the other product are still served whole from the cache ...
+        with django_assert_num_queries(0):
+            client.get("/catalog/")
+            client.get(other.get_absolute_url())
+        # ... and the product sold is rendered again, with its stock now.
+        html = client.get(sold.get_absolute_url()).content.decode()
+        assert "93 in stock" in html
 
 
 class TestEscaping:

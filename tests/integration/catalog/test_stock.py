@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, transaction
 
-from catalog.cache import VERSION_KEY, catalog_version
+from catalog.cache import VERSION_KEY, catalog_version, stock_key
 from catalog.locks import lock_variants
 from catalog.models import AppendOnlyError, StockMovement, Variant
 from catalog.selectors import stock_mismatches
@@ -133,10 +133,13 @@ class TestAdjusting:
 
     def test_the_product_page_cache_goes_stale_on_commit(self, django_capture_on_commit_callbacks):
         variant = a_variant()
-        before = catalog_version()
+        slug = variant.product.slug
+        before, page_before = catalog_version(), catalog_version(stock_key(slug))
         with django_capture_on_commit_callbacks(execute=True):
             stock_adjust(variant_id=variant.pk, delta=1, reason=Reason.ADJUSTMENT)
-        assert cache.get(VERSION_KEY) != before
+        assert catalog_version(stock_key(slug)) != page_before
+        # Only that product's pages: the catalog's lists and other products stay cached.
+        assert cache.get(VERSION_KEY) == before
 
 
 class TestStocktake:
