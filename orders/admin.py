@@ -11,7 +11,8 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, quote, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
-from django.db.models import Case, Count, OuterRef, Subquery, Sum, Value, When
+from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -322,15 +323,15 @@ class RefundInline(MoneyRecordInline):
 
 
 def _payment_status_subquery():
-    # The succeeded payment first, then the one for the chosen method, then the newest.
-    payments = Payment.objects.filter(order=OuterRef("pk")).annotate(
-        rank=Case(
-            When(status=Payment.Status.SUCCEEDED, then=Value(0)),
-            When(method=OuterRef("payment_method"), then=Value(1)),
-            default=Value(2),
-        )
-    )
-    return Subquery(payments.order_by("rank", "-pk").values("status")[:1])
+    # The succeeded payment if there is one, else the payment for the chosen method. Two
+    # plain subqueries (an outer reference inside a CASE in ORDER BY defeats SQLite).
+    succeeded = Payment.objects.filter(
+        order=OuterRef("pk"), status=Payment.Status.SUCCEEDED
+    ).values("status")[:1]
+    chosen = Payment.objects.filter(order=OuterRef("pk"), method=OuterRef("payment_method")).values(
+        "status"
+    )[:1]
+    return Coalesce(Subquery(succeeded), Subquery(chosen))
 
 
 @admin.register(Order)
