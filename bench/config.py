@@ -2,7 +2,8 @@
 
 Every process of the bench (the seeding, the checks, gunicorn) gets its settings from
 ``bench_env()``: production-like (DEBUG off, manifest static files, real Redis cache), with only
-what a laptop needs relaxed (no SSL redirect, host 127.0.0.1, prices shown to everyone).
+what a laptop needs relaxed (no SSL redirect, host 127.0.0.1, prices shown to everyone, emails
+rendered but not sent).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ _DROPPED = {
     "CELERY_BROKER_URL",
     "LOG_LEVEL",
     "DJANGO_SETTINGS_MODULE",
+    "EMAIL_BACKEND",
+    "STRIPE_SECRET_KEY",
 }
 
 
@@ -51,6 +54,9 @@ def bench_env(*, page_cache_seconds: int = 0) -> dict[str, str]:
             "WHOLESALE_PAGE_CACHE_SECONDS": str(page_cache_seconds),
             "WHOLESALE_STATIC_ROOT": str(STATIC_ROOT),
             "LOG_LEVEL": "WARNING",
+            # Order emails are rendered but not sent: there is no mail server here, and an
+            # SMTP round trip inside the request would be measured as the shop's own time.
+            "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
             "PYTHONPATH": str(ROOT),
         }
     )

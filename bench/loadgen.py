@@ -76,6 +76,18 @@ def run_wrk(
     )
 
 
+def _send(conn: http.client.HTTPConnection, entry) -> None:
+    """Send a path (a GET) or a buyer's request (bench.buyers.Request: method, path, cookie,
+    csrf, body) on `conn`."""
+    if isinstance(entry, str):
+        conn.request("GET", entry)
+        return
+    headers = {"Cookie": entry.cookie, "X-CSRFToken": entry.csrf}
+    if entry.body:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    conn.request(entry.method, entry.path, body=entry.body or None, headers=headers)
+
+
 def _percentile(ordered: list[float], fraction: float) -> float:
     if not ordered:
         return 0.0
@@ -83,7 +95,7 @@ def _percentile(ordered: list[float], fraction: float) -> float:
     return ordered[index]
 
 
-def run_python(base_url: str, paths: list[str], *, seconds: float, connections: int) -> Measurement:
+def run_python(base_url: str, paths: list, *, seconds: float, connections: int) -> Measurement:
     """A closed-loop generator: `connections` threads, each sending its next request when the
     previous answer is in, over a kept-alive connection when the server allows it."""
     parts = urlsplit(base_url)
@@ -100,7 +112,7 @@ def run_python(base_url: str, paths: list[str], *, seconds: float, connections: 
             index += 1
             began = time.perf_counter()
             try:
-                conn.request("GET", path)
+                _send(conn, path)
                 response = conn.getresponse()
                 response.read()
                 if response.status >= 400:
@@ -132,14 +144,20 @@ def run_python(base_url: str, paths: list[str], *, seconds: float, connections: 
     )
 
 
-def fetch(base_url: str, path: str, *, timeout: float = 30) -> tuple[int, bytes]:
-    """One GET, redirects not followed (a redirect is a failure for the bench)."""
+def fetch(base_url: str, path, *, timeout: float = 30) -> tuple[int, bytes]:
+    """One GET of a path (or one buyer's request), redirects not followed."""
+    status, _location, body = send(base_url, path, timeout=timeout)
+    return status, body
+
+
+def send(base_url: str, entry, *, timeout: float = 30) -> tuple[int, str, bytes]:
+    """One request (a path, or a buyer's request); returns status, Location and body."""
     parts = urlsplit(base_url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     try:
-        conn.request("GET", path)
+        _send(conn, entry)
         response = conn.getresponse()
-        return response.status, response.read()
+        return response.status, response.getheader("Location", ""), response.read()
     finally:
         conn.close()
 

@@ -1,7 +1,8 @@
 """Storefront benchmark: one command, ``make bench`` (or ``.venv/bin/python bench/run.py``).
 
 Seeds (or reuses) a 20,000-product catalog in PostgreSQL, serves the project with gunicorn
-(2 workers) and measures, with wrk, the catalog list, search and product pages against a minimal
+(2 workers) and measures, with wrk, the catalog list, search and product pages, and the
+ordering pages of logged-in buyers (add to cart, the cart, placing an order), against a minimal
 Django view served by the same server in the same run; first with the page cache off ("cold"),
 then with it on and filled ("warm"). Prints a table and writes bench/results/latest.json.
 See bench/README.md for how to read it.
@@ -27,7 +28,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `bench` and the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import config, loadgen, seed
+from bench import buyers, config, loadgen, seed
 
 WARM_CACHE_SECONDS = 3600
 SEARCH_TERMS = (
@@ -45,20 +46,30 @@ SEARCH_TERMS = (
 )
 SORTS = ("newest", "best", "price", "-price")
 PRODUCT_SAMPLE = 1_000
-PAGES = ("minimal", "list", "search", "product")
+PAGES = ("minimal", "list", "search", "product", "add", "cart", "place")
+# Pages of logged-in buyers (bench/buyers.py): their requests carry a session and a CSRF token.
+BUYER_PAGES = ("add", "cart", "place")
 # Page -> phase -> (kind, threshold): a ratio to the minimal view's req/s, or a p99 in ms.
 TARGETS: dict[str, dict[str, tuple[str, float]]] = {
     "list": {"cold": ("ratio", 0.10), "warm": ("ratio", 0.50)},
     "product": {"cold": ("ratio", 0.10), "warm": ("ratio", 0.50)},
     "search": {"cold": ("p99", 50.0), "warm": ("p99", 50.0)},
+    "add": {"cold": ("ratio", 0.06), "warm": ("ratio", 0.06)},
+    "cart": {"cold": ("ratio", 0.06), "warm": ("ratio", 0.06)},
+    "place": {"cold": ("ratio", 0.02), "warm": ("ratio", 0.02)},
 }
+# Most SQL queries a page may run (issue 3: add to cart at most 10).
+QUERY_LIMITS = {"add": 10}
 # A piece of each page that only renders when the page is complete (prices shown, items found).
 MARKERS = {
     "minimal": b"ok",
     "list": b'class="card"',
     "search": b'data-testid="result-count"',
     "product": b'data-testid="tier-table"',
+    "cart": b'data-testid="cart-ready"',
 }
+# Where a buyer's POST sends them when it worked (a redirect; anything else is a failure).
+REDIRECTS = {"add": "/cart/", "place": "/account/orders/"}
 
 
 class Stop(Exception):
@@ -248,6 +259,64 @@ def query_counts(paths: dict[str, list[str]]) -> dict[str, dict[str, int]]:
     return counts
 
 
+def buyer_query_counts(feeds: dict[str, buyers.Feed]) -> dict[str, dict[str, int]]:
+    """SQL queries of one request of each ordering page, run in-process as its buyer, with the
+    page cache off and on. Placing uses up the carts of the two buyers it places for."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, override_settings
+
+    counts: dict[str, dict[str, int]] = {}
+    for page in BUYER_PAGES:
+        feed = feeds[page]
+        counts[page] = {}
+        for phase, seconds in (("cold", 0), ("warm", WARM_CACHE_SECONDS)):
+            request = feed.remaining()[0]
+            feed.consume(1)
+            client = Client(HTTP_HOST="127.0.0.1", HTTP_COOKIE=request.cookie)
+            with (
+                override_settings(WHOLESALE_PAGE_CACHE_SECONDS=seconds),
+                CaptureQueriesContext(connection) as queries,
+            ):
+                if request.method == "GET":
+                    response = client.get(request.path)
+                else:
+                    response = client.post(
+                        request.path, request.body, content_type="application/x-www-form-urlencoded"
+                    )
+            expected = REDIRECTS.get(page)
+            location = response.get("Location", "")
+            if (expected and not location.startswith(expected)) or (
+                not expected and response.status_code != 200
+            ):
+                raise SystemExit(
+                    f"{page}: {request.method} {request.path} answered "
+                    f"{response.status_code} {location}"
+                )
+            counts[page][phase] = len(queries)
+    return counts
+
+
+def check_buyer_pages(server: Server, feeds: dict[str, buyers.Feed]) -> None:
+    """The cart shows every cart ready for checkout; adding and placing redirect where they
+    should (placing uses up one cart)."""
+    for page in BUYER_PAGES:
+        feed = feeds[page]
+        request = feed.remaining()[0]
+        status, location, body = loadgen.send(server.base_url, request)
+        feed.consume(1)
+        expected = REDIRECTS.get(page)
+        ok = location.startswith(expected) if expected else status == 200 and MARKERS[page] in body
+        if not ok:
+            raise SystemExit(
+                f"{page}: {request.method} {request.path} answered {status} {location}:\n"
+                f"{body[:2000].decode(errors='replace')}\n{server.log_path.read_text()[-4000:]}"
+            )
+    failed = loadgen.visit_all(server.base_url, feeds["cart"].requests, concurrency=2)
+    if failed:
+        raise SystemExit(f"cart: {len(failed)} carts did not answer 200")
+
+
 def check_pages(server: Server, paths: dict[str, list[str]], files: dict[str, Path]) -> None:
     """Every URL answers 200 (this also fills the page cache when it is on), and the first of
     each page shows what the page is for. Fails loudly otherwise."""
@@ -263,17 +332,30 @@ def check_pages(server: Server, paths: dict[str, list[str]], files: dict[str, Pa
             raise SystemExit(f"{page}: {len(failed)} URLs did not answer 200, e.g. {failed[:5]}")
 
 
-def measure(server: Server, files, paths, page: str, seconds: float, args) -> dict:
+def measure(server: Server, files, paths, page: str, seconds: float, args, feeds) -> dict:
+    feed = feeds.get(page)
+    if feed is not None:  # a buyer's page: the requests not used yet
+        files[page] = feed.write(config.RESULTS_DIR / f"requests-{page}.txt")
+        available = len(feed.remaining())
     if args.loadgen == "wrk":
         result = loadgen.run_wrk(
             server.base_url, files[page], seconds=seconds, connections=args.connections
         )
     else:
+        entries = feed.remaining() if feed is not None else paths[page]
         result = loadgen.run_python(
-            server.base_url, paths[page], seconds=seconds, connections=args.connections
+            server.base_url, entries, seconds=seconds, connections=args.connections
         )
     if result.errors:
         raise SystemExit(f"{page}: {result.errors} errors under load; see {server.log_path}")
+    if feed is not None and feed.once:
+        # Requests still in flight when the run ended may have been served: skip them too.
+        if result.requests + args.connections > available:
+            raise SystemExit(
+                f"{page}: {available} prepared carts ran out ({result.requests} requests); "
+                f"raise --place-buyers"
+            )
+        feed.consume(result.requests + args.connections)
     return result.as_dict()
 
 
@@ -298,17 +380,17 @@ def combine(rounds: list[dict]) -> dict:
     }
 
 
-def run_phase(server: Server, files, paths, args) -> dict[str, dict]:
+def run_phase(server: Server, files, paths, args, feeds) -> dict[str, dict]:
     """Measure every page in `args.rounds` interleaved rounds (minimal, list, search, product,
     minimal, ...), so that load from other processes on the machine hits all pages alike."""
     seconds = max(1, round(args.duration / args.rounds))
     for page in PAGES:  # unrecorded: connections, imports, PostgreSQL's buffers
         if args.warmup > 0:
-            measure(server, files, paths, page, args.warmup, args)
+            measure(server, files, paths, page, args.warmup, args, feeds)
     rounds: dict[str, list[dict]] = {page: [] for page in PAGES}
     for number in range(args.rounds):
         for page in PAGES:
-            result = measure(server, files, paths, page, seconds, args)
+            result = measure(server, files, paths, page, seconds, args, feeds)
             rounds[page].append(result)
             print(
                 f"  round {number + 1}: {page:8} {result['rps']:8.0f} req/s  "
@@ -318,14 +400,21 @@ def run_phase(server: Server, files, paths, args) -> dict[str, dict]:
     return {page: combine(results) for page, results in rounds.items()}
 
 
-def verdict(page: str, phase: str, result: dict, ratio: float) -> tuple[str, bool | None]:
+def verdict(
+    page: str, phase: str, result: dict, ratio: float, queries: int
+) -> tuple[str, bool | None]:
     target = TARGETS.get(page, {}).get(phase)
     if target is None:
         return ("baseline" if page == "minimal" else "-"), None
     kind, threshold = target
     if kind == "ratio":
-        return f">= {threshold:.0%} of minimal", ratio >= threshold
-    return f"p99 < {threshold:g} ms", result["p99_ms"] < threshold
+        text, met = f">= {threshold:.0%} of minimal", ratio >= threshold
+    else:
+        text, met = f"p99 < {threshold:g} ms", result["p99_ms"] < threshold
+    if page in QUERY_LIMITS:
+        text += f", <= {QUERY_LIMITS[page]} queries"
+        met = met and queries <= QUERY_LIMITS[page]
+    return text, met
 
 
 def print_table(rows: list[dict]) -> None:
@@ -382,6 +471,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="measure products without images (by default each has one, with 3 renditions)",
     )
     parser.add_argument(
+        "--place-buyers",
+        type=int,
+        default=buyers.POOLS["place"],
+        help="buyers with a full cart per phase; each places one order at most",
+    )
+    parser.add_argument(
         "--output", type=Path, default=config.RESULTS_DIR / "latest.json", help="JSON results"
     )
     args = parser.parse_args(argv)
@@ -417,12 +512,16 @@ def main(argv: list[str] | None = None) -> None:
         files[page].write_text("\n".join(urls) + "\n")
     hits = search_hits()
     queries = query_counts(paths)
+    feeds = buyers.prepare(place_buyers=args.place_buyers)
+    queries.update(buyer_query_counts(feeds))
     from django.db import connections
 
     connections.close_all()  # the bench's own process holds no connection while measuring
     print(
         f"{len(paths['list'])} list URLs, {len(paths['search'])} search URLs, "
-        f"{len(paths['product'])} product URLs; search hits {hits}"
+        f"{len(paths['product'])} product URLs; search hits {hits}; buyers: "
+        f"{len(feeds['cart'].requests)} carts of {buyers.CART_LINES} lines shown, "
+        f"{len(feeds['add'].requests)} additions, {args.place_buyers} carts to place per phase"
     )
     print(f"SQL queries per page (most of a sample; cold / warm): {queries}")
     print(
@@ -434,9 +533,13 @@ def main(argv: list[str] | None = None) -> None:
     )
 
     rows: list[dict] = []
+    placing: dict[str, dict] = {}
     server: Server | None = None
     try:
         for phase in args.phases:
+            feeds = buyers.prepare(place_buyers=args.place_buyers)
+            placed_before = buyers.placed_orders()
+            connections.close_all()
             flush_cache()
             others = busy_cpus()
             if others is not None and others > 0.3:
@@ -453,6 +556,7 @@ def main(argv: list[str] | None = None) -> None:
             )
             server.start()
             check_pages(server, paths, files)
+            check_buyer_pages(server, feeds)
             keys = fragment_keys()
             pages = sum(len(urls) for page, urls in paths.items() if page != "minimal")
             if phase == "warm" and keys < pages:
@@ -460,7 +564,13 @@ def main(argv: list[str] | None = None) -> None:
             if phase == "cold" and keys:
                 raise SystemExit(f"cold phase: {keys} fragments cached with the cache off")
             print(f"\n[{phase}] server on {server.base_url}, {keys} fragments cached", flush=True)
-            results = run_phase(server, files, paths, args)
+            results = run_phase(server, files, paths, args, feeds)
+            server.stop()
+            placing[phase] = {
+                "requests_sent_at_most": feeds["place"].used,
+                "orders_placed": buyers.placed_orders() - placed_before,
+            }
+            connections.close_all()
             for page in PAGES:
                 result = results[page]
                 # Each round's page against the same round's minimal view, then the median.
@@ -470,7 +580,7 @@ def main(argv: list[str] | None = None) -> None:
                         result["rounds_rps"], results["minimal"]["rounds_rps"], strict=True
                     )
                 )
-                target, met = verdict(page, phase, result, ratio)
+                target, met = verdict(page, phase, result, ratio, queries[page][phase])
                 rows.append(
                     {
                         "page": page,
@@ -480,11 +590,10 @@ def main(argv: list[str] | None = None) -> None:
                         "target": target,
                         "met": met,
                         "queries": queries[page][phase],
-                        "urls": len(paths[page]),
+                        "urls": len(paths[page]) if page in paths else len(feeds[page].requests),
                         "busy_cpus_before": others,
                     }
                 )
-            server.stop()
     except (KeyboardInterrupt, Stop):
         print("\nInterrupted; stopping gunicorn.", file=sys.stderr)
         raise SystemExit(130) from None
@@ -493,6 +602,7 @@ def main(argv: list[str] | None = None) -> None:
             server.stop()
 
     print()
+    print(f"Orders placed by the place pool: {placing}")
     print_table(rows)
     report = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -510,6 +620,7 @@ def main(argv: list[str] | None = None) -> None:
         "urls": {page: len(urls) for page, urls in paths.items()},
         "search_hits": hits,
         "queries_per_page": queries,
+        "placing": placing,
         "results": rows,
         "elapsed_s": round(time.monotonic() - started, 1),
     }
