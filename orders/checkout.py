@@ -10,6 +10,7 @@ member's) and leaves nothing behind.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -158,6 +159,13 @@ def checkout_quote(
     )
 
 
+def cart_fingerprint(cart: CartView) -> str:
+    """What the cart holds (its variants and quantities, not its prices), as a short token a
+    page carries, so placing can tell that the cart changed since the page was shown."""
+    held = sorted((line.variant_id, line.quantity) for p in cart.products for line in p.lines)
+    return hashlib.sha256(repr(held).encode()).hexdigest()[:20]
+
+
 def _next_number(order: Order) -> str:
     return f"{settings.WHOLESALE_ORDER_NUMBER_PREFIX}{100000 + order.pk}"
 
@@ -174,12 +182,15 @@ def order_place(
     note: str = "",
     currency: str | None = None,
     rate: Decimal = Decimal(1),
+    cart_fingerprint: str | None = None,
 ) -> Order:
     """Place the member's cart as an order, or return the order this checkout already placed.
 
     `checkout_key` identifies one checkout form: posting it again (a double click, a retry,
-    a second tab) returns the same order. Raises ValidationError with the reasons when the
-    cart cannot be ordered as it is, Http404 for an address that is not the member's.
+    a second tab) returns the same order. With `cart_fingerprint` (what the page showed, see
+    cart_fingerprint()), a cart changed since is refused with code "cart_changed". Raises
+    ValidationError with the reasons when the cart cannot be ordered as it is, Http404 for
+    an address that is not the member's.
     """
     refusal = selectors.order_refusal(member=member)
     if refusal:
@@ -199,15 +210,18 @@ def order_place(
                 note=note,
                 currency=currency,
                 rate=rate,
+                expected_cart=cart_fingerprint,
             )
     except OutOfStock as exc:
         raise ValidationError(
             [
-                _("Only %(available)s left of %(sku)s: lower the quantity in your cart.")
-                % {"available": max(shortage.available, 0), "sku": shortage.variant.sku}
+                ValidationError(
+                    _("Only %(available)s left of %(sku)s: lower the quantity in your cart.")
+                    % {"available": max(shortage.available, 0), "sku": shortage.variant.sku},
+                    code="out_of_stock",
+                )
                 for shortage in exc.shortages
-            ],
-            code="out_of_stock",
+            ]
         ) from None
     return order
 
@@ -224,6 +238,7 @@ def _place(
     note,
     currency,
     rate,
+    expected_cart,
 ) -> Order:
     cart = Cart.objects.select_for_update().filter(member=member).first()
     placed = Order.objects.filter(member=member, checkout_key=checkout_key).first()
@@ -235,6 +250,11 @@ def _place(
     if cart is None:
         raise ValidationError(_("Your cart is empty."), code="empty")
     view = selectors.cart_view(member=member)
+    if expected_cart is not None and expected_cart != cart_fingerprint(view):
+        raise ValidationError(
+            _("Your cart changed since this page was shown: check the new totals."),
+            code="cart_changed",
+        )
     quote = checkout_quote(
         cart=view,
         country=address.country.code,
@@ -320,13 +340,15 @@ def _place(
                 position=position,
             )
         )
-    OrderLine.objects.bulk_create(lines)
+    # Stock first: the variants' row locks (in pk order) come before any row that references
+    # them, so no foreign-key check ever waits on a lock held by another checkout.
     stock_take(
         quantities={line.variant_id: line.quantity for line in lines},
         reason=StockMovement.Reason.ORDER,
         reference=f"order:{order.number}",
         by=member,
     )
+    OrderLine.objects.bulk_create(lines)
     Payment.objects.create(
         order=order,
         method=payment_method,
@@ -344,5 +366,5 @@ def _place(
     )
     CartLine.objects.filter(cart=cart).delete()
     order_id = order.pk
-    transaction.on_commit(lambda: emails.order_received(order_id=order_id), robust=True)
+    emails.send_later("order_received", order_id=order_id)
     return order

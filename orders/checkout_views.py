@@ -8,7 +8,6 @@ step 2 posts back the address it showed, so two tabs each place what they displa
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from datetime import timedelta
 
@@ -28,7 +27,14 @@ from members.selectors import address_for, addresses_for, distributor_for
 from members.services import address_create
 
 from . import selectors
-from .checkout import CheckoutQuote, checkout_quote, dropship_fee, insurance_price, order_place
+from .checkout import (
+    CheckoutQuote,
+    cart_fingerprint,
+    checkout_quote,
+    dropship_fee,
+    insurance_price,
+    order_place,
+)
 from .checkout import payment_methods_offered as offered_payment_methods
 from .forms import NEW_ADDRESS, CheckoutAddressForm, DeliveryForm, ReviewForm
 from .models import Order, PaymentMethod
@@ -179,6 +185,53 @@ def _recently_placed(member) -> Order | None:
     )
 
 
+def _place_as_shown(request, payment_methods) -> tuple[HttpResponse | None, int]:
+    """ "Place order" on a page whose choices are still the ones its totals were shown for:
+    order_place prices the cart again under its lock and refuses a cart that changed since,
+    so the page's own pricing is not needed. Returns the response when the order is placed
+    (or the form must go back a step); otherwise (None, status) and the page is shown again:
+    status 0 when the choices changed (the page's own checks say so), 200 when the cart
+    changed meanwhile, 400 when the order was refused (the reasons are in messages).
+    """
+    member = request.user
+    if selectors.order_refusal(member=member):
+        return None, 0
+    address = address_for(member, request.POST.get("address_id"))
+    dropship = request.POST.get("dropship") == "1"
+    if _delivery_problem(address, dropship=dropship):
+        return None, 0
+    form = ReviewForm(
+        request.POST,
+        method_codes=[str(request.POST.get("shipping_method", ""))[:50]],
+        payment_methods=payment_methods,
+    )
+    if not form.is_valid() or form.shown_choice_changed:
+        return None, 0
+    try:
+        order = order_place(
+            member=member,
+            checkout_key=form.cleaned_data["checkout_key"],
+            address_id=address.pk,
+            method_code=form.cleaned_data["shipping_method"],
+            payment_method=form.cleaned_data["payment_method"],
+            insured=form.cleaned_data["insured"],
+            dropship=dropship,
+            note=form.cleaned_data["note"],
+            cart_fingerprint=str(request.POST.get("quoted_cart", ""))[:64],
+        )
+    except ValidationError as error:
+        if any(e.code == "cart_changed" for e in error.error_list):
+            messages.warning(
+                request, _("Your cart changed since this page was shown: check the new totals.")
+            )
+            return None, 200
+        for message in error.messages:
+            messages.error(request, message)
+        return None, 400
+    request.session.pop(SESSION_KEY, None)
+    return _after_payment_choice(order), 0
+
+
 def _after_payment_choice(order: Order) -> HttpResponse:
     if order.payment_method == PaymentMethod.CARD:
         return redirect(reverse("payments:card_start", args=[order.number]))
@@ -194,12 +247,6 @@ def _place_with_empty_cart(request) -> HttpResponse:
         return redirect(order.get_absolute_url())
     messages.info(request, _("Your cart is empty: add some products first."))
     return redirect("orders:cart")
-
-
-def cart_fingerprint(cart: CartView) -> str:
-    """What the cart held when a page was shown: its variants and quantities, not its prices."""
-    held = sorted((line.variant_id, line.quantity) for p in cart.products for line in p.lines)
-    return hashlib.sha256(repr(held).encode()).hexdigest()[:20]
 
 
 def _form_errors(form) -> list[str]:
@@ -221,10 +268,18 @@ def review(request):
         and selectors.cart_line_count(member=member) == 0
     ):
         return _place_with_empty_cart(request)
+    payment_methods = offered_payment_methods()
+    status = 200
+    if placing:
+        placed, outcome = _place_as_shown(request, payment_methods)
+        if placed is not None:
+            return placed
+        if outcome:
+            # Refused, or the cart changed: the page is priced and shown again below.
+            placing, status = False, outcome
     cart, stop = _cart_or_redirect(request)
     if stop:
         return stop
-    payment_methods = offered_payment_methods()
     if posted:
         # The address this page showed, looked up among the member's own: anyone else's is 404.
         address = address_for(member, request.POST.get("address_id"))
@@ -247,7 +302,7 @@ def review(request):
     if payment_method not in payment_methods:
         payment_method = payment_methods[0] if payment_methods else ""
     quote = _quote(cart, address, method_code=method_code, insured=insured, dropship=dropship)
-    status, errors = 200, []
+    errors = []
     if posted:
         form = ReviewForm(
             request.POST,
@@ -258,37 +313,8 @@ def review(request):
             status, errors = 400, _form_errors(form)
         elif placing and not quote.ready:
             status = 400
-        elif placing and request.POST.get("quoted_cart") != cart_fingerprint(cart):
-            messages.warning(
-                request, _("Your cart changed since this page was shown: check the new totals.")
-            )
         elif placing and form.shown_choice_changed:
             messages.info(request, _("The totals changed with your choice: check them first."))
-        elif placing:
-            try:
-                order = order_place(
-                    member=member,
-                    checkout_key=form.cleaned_data["checkout_key"],
-                    address_id=address.pk,
-                    method_code=form.cleaned_data["shipping_method"],
-                    payment_method=form.cleaned_data["payment_method"],
-                    insured=form.cleaned_data["insured"],
-                    dropship=dropship,
-                    note=form.cleaned_data["note"],
-                )
-            except ValidationError as error:
-                for message in error.messages:
-                    messages.error(request, message)
-                cart = selectors.cart_view(member=member)
-                if not cart.ready_for_checkout:
-                    return redirect("orders:cart")
-                quote = _quote(
-                    cart, address, method_code=method_code, insured=insured, dropship=dropship
-                )
-                status = 400
-            else:
-                request.session.pop(SESSION_KEY, None)
-                return _after_payment_choice(order)
     return render(
         request,
         "orders/checkout_review.html",

@@ -1,8 +1,10 @@
 """The emails an order sends its buyer: received, payment confirmed, shipped.
 
-Each is called after the transaction that caused it commits (transaction.on_commit, robust),
-so a rolled-back change sends nothing and a mail server that is down never undoes an order.
-Bodies come from templates under templates/orders/email/ (a text part and an HTML part).
+Services call send_later(), which hands the email to a Celery task once the transaction that
+caused it commits: a rolled-back change sends nothing, the buyer's request neither renders
+nor waits for the mail server, and a mail server that is down is retried by the task, never
+undoing an order. Bodies come from templates under templates/orders/email/ (a text part and
+an HTML part).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -55,3 +58,23 @@ def payment_confirmed(*, order_id: int) -> None:
 def shipped(*, shipment_id: int) -> None:
     shipment = Shipment.objects.select_related("order").get(pk=shipment_id)
     _send("shipped", shipment.order, shipment=shipment)
+
+
+EMAILS = {
+    "order_received": order_received,
+    "payment_confirmed": payment_confirmed,
+    "shipped": shipped,
+}
+
+
+def send_later(kind: str, **ids: int) -> None:
+    """Send email `kind` (a key of EMAILS, with its ids) from a task, after commit."""
+    if kind not in EMAILS:
+        raise ValueError(f"No such order email: {kind}")
+    from .tasks import order_email_task  # tasks import the services that call this
+
+    transaction.on_commit(lambda: order_email_task.delay(kind, **ids), robust=True)
+
+
+def send_now(kind: str, **ids: int) -> None:
+    EMAILS[kind](**ids)

@@ -27,7 +27,7 @@ from catalog.models import StockMovement
 from catalog.services import stock_release
 from wholesale.money import Money, quantize
 
-from . import emails, states, stripe_gateway
+from . import emails, states
 from .models import (
     Order,
     OrderEvent,
@@ -122,7 +122,8 @@ def _move(order: Order, to_state: str, *, by, actor_label: str | None, reason: s
 
 def _close_pending_payments(order: Order) -> None:
     """A cancelled order's pending payments are cancelled; an open card session is expired at
-    Stripe once this transaction commits, so the buyer can no longer pay a dead order."""
+    Stripe by a task once this transaction commits, so the buyer can no longer pay a dead
+    order (and nobody waits on Stripe for it)."""
     sessions = list(
         Payment.objects.filter(
             order=order, status=Payment.Status.PENDING, method=PaymentMethod.CARD
@@ -133,10 +134,14 @@ def _close_pending_payments(order: Order) -> None:
     Payment.objects.filter(order=order, status=Payment.Status.PENDING).update(
         status=Payment.Status.CANCELLED, updated_at=timezone.now()
     )
-    for session_id in sessions:
-        transaction.on_commit(
-            lambda session_id=session_id: stripe_gateway.session_expire(session_id), robust=True
-        )
+    if sessions:
+        from .tasks import stripe_session_expire_task  # tasks import this module
+
+        for session_id in sessions:
+            transaction.on_commit(
+                lambda session_id=session_id: stripe_session_expire_task.delay(session_id),
+                robust=True,
+            )
 
 
 def order_transition(
@@ -285,7 +290,7 @@ def payment_succeeded(
                 actor_label=actor_label,
                 reason=_("Payment received."),
             )
-            transaction.on_commit(lambda: emails.payment_confirmed(order_id=order_id), robust=True)
+            emails.send_later("payment_confirmed", order_id=order_id)
         else:
             order_note(
                 order_id=order.pk,
@@ -378,7 +383,7 @@ def shipment_add(
                 order, OrderState.SHIPPED, by=by, actor_label=None, reason=_("First parcel sent.")
             )
         shipment_id = shipment.pk
-        transaction.on_commit(lambda: emails.shipped(shipment_id=shipment_id), robust=True)
+        emails.send_later("shipped", shipment_id=shipment_id)
     return shipment
 
 

@@ -1,7 +1,10 @@
 """Celery tasks of the orders app: thin, each takes ids (or nothing) and calls one service."""
 
+import smtplib
+
 from celery import shared_task
 
+from . import emails, stripe_gateway
 from .lifecycle import orders_expire_unpaid
 
 
@@ -13,3 +16,26 @@ def orders_expire_unpaid_task() -> int:
     overlap, a redelivery after a lost worker) cancels nothing a second time.
     """
     return orders_expire_unpaid()
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    autoretry_for=(smtplib.SMTPException, OSError),
+    retry_backoff=30,
+    retry_backoff_max=1800,
+    retry_jitter=True,
+    max_retries=8,
+)
+def order_email_task(kind: str, **ids: int) -> None:
+    """Send one order email (orders.emails.EMAILS); a mail server that is down or refuses is
+    retried with growing, jittered delays for about four hours, then the failure is logged."""
+    emails.send_now(kind, **ids)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def stripe_session_expire_task(session_id: str) -> bool:
+    """Close a cancelled order's open Checkout Session at Stripe (idempotent: expiring an
+    expired session is refused by Stripe and logged)."""
+    return stripe_gateway.session_expire(session_id)

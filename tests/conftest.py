@@ -21,3 +21,22 @@ def buyer(db):
 def buyer_client(client, buyer):
     client.force_login(buyer)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _tasks_inline(request):
+    """Tasks run inline, in the test's own transaction, unless the test drives a real worker
+    (marked `real_worker`): a test has no worker to consume the broker's queue."""
+    from wholesale.celery import app
+
+    if request.node.get_closest_marker("real_worker"):
+        yield
+        return
+    # The app reads Django's CELERY_-prefixed settings, and a prefixed key wins over the
+    # plain one: set it under the name the app looks up.
+    key = "CELERY_TASK_ALWAYS_EAGER"
+    previous = app.conf.get(key)
+    app.conf[key] = True
+    assert app.conf.task_always_eager
+    yield
+    app.conf[key] = previous

@@ -37,6 +37,7 @@ def test_the_beat_runs_the_expiry_every_few_minutes():
     assert task.acks_late and task.reject_on_worker_lost
 
 
+@pytest.mark.real_worker
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_cancels_an_expired_order_and_gives_its_stock_back(settings):
     assert settings.CELERY_BROKER_URL.startswith("redis://"), "the worker needs Redis"
