@@ -265,7 +265,7 @@ def _place(
         rate=rate,
     )
     if quote.problems:
-        raise ValidationError(quote.problems, code="cart")
+        raise ValidationError([ValidationError(problem, code="cart") for problem in quote.problems])
     if quote.totals is None:
         raise ValidationError(_("Choose a shipping method."), code="shipping")
     totals = quote.totals

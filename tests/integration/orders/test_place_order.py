@@ -228,3 +228,51 @@ def test_an_order_charged_in_another_currency_keeps_its_rate(buyer, sizes):
         order.goods_total + order.shipping_total + order.insurance_total + order.fee_total
     )
     assert order.payments.get().currency == "EUR"
+
+
+def test_a_cart_changed_since_the_page_was_shown_is_refused(buyer, product, sizes):
+    from orders.checkout import cart_fingerprint
+    from orders.selectors import cart_view
+
+    ShippingRateFactory()
+    cart_add_lines(member=buyer, product_slug=product.slug, quantities={sizes[0].pk: 60})
+    shown = cart_fingerprint(cart_view(member=buyer))
+    cart_add_lines(member=buyer, product_slug=product.slug, quantities={sizes[1].pk: 10})
+    address = AddressFactory(member=buyer)
+    before = counts()
+    with pytest.raises(ValidationError) as caught:
+        order_place(
+            member=buyer,
+            checkout_key=uuid.uuid4(),
+            address_id=address.pk,
+            method_code="express",
+            payment_method="bank_transfer",
+            cart_fingerprint=shown,
+        )
+    assert [error.code for error in caught.value.error_list] == ["cart_changed"]
+    assert counts() == before
+    order = order_place(
+        member=buyer,
+        checkout_key=uuid.uuid4(),
+        address_id=address.pk,
+        method_code="express",
+        payment_method="bank_transfer",
+        cart_fingerprint=cart_fingerprint(cart_view(member=buyer)),
+    )
+    assert order.lines.count() == 2
+
+
+def test_refusals_carry_their_code(buyer, product, sizes):
+    ShippingRateFactory()
+    cart_add_lines(member=buyer, product_slug=product.slug, quantities={sizes[0].pk: 60})
+    Variant.objects.filter(pk=sizes[0].pk).update(stock=3)
+    with pytest.raises(ValidationError) as caught:
+        order_place(
+            member=buyer,
+            checkout_key=uuid.uuid4(),
+            address_id=AddressFactory(member=buyer).pk,
+            method_code="express",
+            payment_method="bank_transfer",
+        )
+    # Seen when pricing the cart: a problem of the cart (a race past that is "out_of_stock").
+    assert [error.code for error in caught.value.error_list] == ["cart"]
