@@ -109,5 +109,12 @@ def _currency_pattern(locale: str) -> tuple[Locale, NumberPattern]:
 def format_money(money: Money, *, locale: str | None = None) -> str:
     """Format for people, e.g. "$4.20" in en, "4,20 $" in fr; rounded to the minor unit."""
     amount = quantize(money.amount, money.currency)
-    parsed, pattern = _currency_pattern(locale or current_locale())
-    return pattern.apply(amount, parsed, currency=money.currency, currency_digits=True)
+    return _formatted(amount, money.currency, locale or current_locale())
+
+
+@lru_cache(maxsize=8192)
+def _formatted(amount: Decimal, currency: str, locale: str) -> str:
+    # A page repeats the same few prices (tiers, unit prices) many times, and a shop has a
+    # bounded set of them: each is formatted once per process (Babel costs ~0.1 ms a call).
+    parsed, pattern = _currency_pattern(locale)
+    return pattern.apply(amount, parsed, currency=currency, currency_digits=True)
