@@ -75,6 +75,20 @@ def insurance_price(goods: Money) -> Money:
     )
 
 
+def delivery_problem(address: Address, *, dropship: bool) -> str | None:
+    """A blind parcel goes to an end customer; a parcel with prices goes to the buyer."""
+    if dropship and not address.is_end_customer:
+        return _(
+            "For a dropship order choose one of your end customers' addresses, or enter a new one."
+        )
+    if not dropship and address.is_end_customer:
+        return _(
+            "This is an end customer's address: tick “Dropship order” to send them a blind "
+            "parcel, or choose one of your own addresses."
+        )
+    return None
+
+
 @dataclass(frozen=True)
 class CheckoutQuote:
     cart: CartView
@@ -187,8 +201,10 @@ def order_place(
     """Place the member's cart as an order, or return the order this checkout already placed.
 
     `checkout_key` identifies one checkout form: posting it again (a double click, a retry,
-    a second tab) returns the same order. With `cart_fingerprint` (what the page showed, see
-    cart_fingerprint()), a cart changed since is refused with code "cart_changed". Raises
+    a second tab) returns the same order. A dropship order goes to one of the member's end
+    customers, any other order to one of their own addresses (else code "delivery"). With
+    `cart_fingerprint` (what the page showed, see cart_fingerprint()), a cart changed since
+    is refused with code "cart_changed"; an empty cart with code "empty". Raises
     ValidationError with the reasons when the cart cannot be ordered as it is, Http404 for
     an address that is not the member's.
     """
@@ -247,9 +263,14 @@ def _place(
     address = Address.objects.filter(pk=address_id, member=member).first()
     if address is None:
         raise Http404(_("No such address."))
+    problem = delivery_problem(address, dropship=dropship)
+    if problem:
+        raise ValidationError(problem, code="delivery")
     if cart is None:
         raise ValidationError(_("Your cart is empty."), code="empty")
     view = selectors.cart_view(member=member)
+    if view.is_empty:
+        raise ValidationError(_("Your cart is empty."), code="empty")
     if expected_cart is not None and expected_cart != cart_fingerprint(view):
         raise ValidationError(
             _("Your cart changed since this page was shown: check the new totals."),

@@ -15,7 +15,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +31,7 @@ from .checkout import (
     CheckoutQuote,
     cart_fingerprint,
     checkout_quote,
+    delivery_problem,
     dropship_fee,
     insurance_price,
     order_place,
@@ -61,20 +62,6 @@ def _cart_or_redirect(request) -> tuple[CartView | None, HttpResponse | None]:
         messages.error(request, _("Your cart is not ready for checkout yet: see what to fix."))
         return None, redirect("orders:cart")
     return cart, None
-
-
-def _delivery_problem(address: Address, *, dropship: bool) -> str | None:
-    """A blind parcel goes to an end customer; a parcel with prices goes to the buyer."""
-    if dropship and not address.is_end_customer:
-        return _(
-            "For a dropship order choose one of your end customers' addresses, or enter a new one."
-        )
-    if not dropship and address.is_end_customer:
-        return _(
-            "This is an end customer's address: tick “Dropship order” to send them a blind "
-            "parcel, or choose one of your own addresses."
-        )
-    return None
 
 
 def _initial_address(book: list[Address], choice: dict) -> str:
@@ -113,7 +100,7 @@ def delivery(request):
                     )
             else:
                 address = address_for(member, form.cleaned_data["address"])
-                problem = _delivery_problem(address, dropship=dropship)
+                problem = delivery_problem(address, dropship=dropship)
                 if problem:
                     form.add_error("address", problem)
                     address = None
@@ -196,10 +183,11 @@ def _place_as_shown(request, payment_methods) -> tuple[HttpResponse | None, int]
     member = request.user
     if selectors.order_refusal(member=member):
         return None, 0
-    address = address_for(member, request.POST.get("address_id"))
+    try:
+        address_id = int(request.POST.get("address_id", ""))
+    except ValueError:
+        raise Http404(_("No such address.")) from None
     dropship = request.POST.get("dropship") == "1"
-    if _delivery_problem(address, dropship=dropship):
-        return None, 0
     form = ReviewForm(
         request.POST,
         method_codes=[str(request.POST.get("shipping_method", ""))[:50]],
@@ -211,7 +199,7 @@ def _place_as_shown(request, payment_methods) -> tuple[HttpResponse | None, int]
         order = order_place(
             member=member,
             checkout_key=form.cleaned_data["checkout_key"],
-            address_id=address.pk,
+            address_id=address_id,
             method_code=form.cleaned_data["shipping_method"],
             payment_method=form.cleaned_data["payment_method"],
             insured=form.cleaned_data["insured"],
@@ -220,7 +208,15 @@ def _place_as_shown(request, payment_methods) -> tuple[HttpResponse | None, int]
             cart_fingerprint=str(request.POST.get("quoted_cart", ""))[:64],
         )
     except ValidationError as error:
-        if any(e.code == "cart_changed" for e in error.error_list):
+        codes = {e.code for e in error.error_list}
+        if "empty" in codes:
+            # Most likely this very form, placed a moment ago in another tab or by a double
+            # click: go to that order.
+            return _place_with_empty_cart(request), 0
+        if "delivery" in codes:
+            messages.error(request, error.messages[0])
+            return redirect("checkout:delivery"), 0
+        if "cart_changed" in codes:
             messages.warning(
                 request, _("Your cart changed since this page was shown: check the new totals.")
             )
@@ -261,13 +257,6 @@ def review(request):
     member = request.user
     posted = request.method == "POST"
     placing = posted and request.POST.get("action") == "place"
-    # Before the cart guard: an emptied cart here means this order already went through.
-    if (
-        placing
-        and not selectors.order_refusal(member=member)
-        and selectors.cart_line_count(member=member) == 0
-    ):
-        return _place_with_empty_cart(request)
     payment_methods = offered_payment_methods()
     status = 200
     if placing:
@@ -284,7 +273,7 @@ def review(request):
         # The address this page showed, looked up among the member's own: anyone else's is 404.
         address = address_for(member, request.POST.get("address_id"))
         dropship = request.POST.get("dropship") == "1"
-        problem = _delivery_problem(address, dropship=dropship)
+        problem = delivery_problem(address, dropship=dropship)
         if problem:
             messages.error(request, problem)
             return redirect("checkout:delivery")

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import Subquery
 from django.http import Http404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from catalog.models import PriceTier, Product, Variant
@@ -96,12 +97,17 @@ class CartLineView:
 class CartProductView:
     product_id: int
     name: str
-    url: str
+    slug: str
     made_to_order: bool
     lead_time_days: int | None
     lines: list[CartLineView]
     price: pricing.ProductPrice | None  # None when nothing of the product can be ordered
     problems: list[str]
+
+    @property
+    def url(self) -> str:
+        # Built when a page shows it: placing an order reads carts without linking them.
+        return reverse("catalog:product", kwargs={"slug": self.slug})
 
 
 @dataclass(frozen=True)
@@ -237,7 +243,7 @@ def _product_view(
     return CartProductView(
         product_id=product.pk,
         name=product.name,
-        url=product.get_absolute_url(),
+        slug=product.slug,
         made_to_order=product.made_to_order,
         lead_time_days=product.lead_time_days,
         lines=views,

@@ -580,12 +580,12 @@ class TestQueryCounts:
             address = Address.objects.get(member=client.session["_auth_user_id"], is_default=True)
             choose_delivery(client, address)
             data = review_form(client)
-            # The view's five reads (session, user, trade account, cart size, address), then
-            # order_place: cart lock, key, address, the cart priced in two reads, shipping
-            # rates, the order and its number, stock in one locked read, one update and one
-            # insert, the lines in one insert, payment, history, the emptied cart; savepoints
-            # (the test's transaction) and the cleared checkout choice in the session.
-            with django_assert_max_num_queries(27) as placed:
+            # The view's three reads (session, user, trade account), then order_place: cart
+            # lock, key, address, the cart priced in two reads, shipping rates, the order and
+            # its number, stock in one locked read, one update and one insert, the lines in
+            # one insert, payment, history, the emptied cart; savepoints (the test's
+            # transaction) and the cleared checkout choice in the session.
+            with django_assert_max_num_queries(25) as placed:
                 assert client.post(REVIEW, data).status_code == 302
             counts[lines] = len(placed.captured_queries)
             assert Order.objects.get(member=address.member).lines.count() == lines

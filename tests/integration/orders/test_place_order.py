@@ -212,7 +212,8 @@ def test_a_pending_distributor_cannot_order(product, sizes):
 
 def test_dropship_adds_the_fee_and_insurance_can_be_declined(buyer, sizes, settings):
     settings.WHOLESALE_DROPSHIP_FEE = Decimal("3.50")
-    order = place_order(buyer, {sizes[0]: 60}, dropship=True, insured=False)
+    customer = AddressFactory(member=buyer, is_end_customer=True)
+    order = place_order(buyer, {sizes[0]: 60}, address=customer, dropship=True, insured=False)
     assert order.is_dropship and not order.is_insured
     assert (order.fee_total, order.insurance_total) == (Decimal("3.50"), Decimal("0.00"))
     assert order.grand_total == order.goods_total + order.shipping_total + Decimal("3.50")
@@ -276,3 +277,12 @@ def test_refusals_carry_their_code(buyer, product, sizes):
         )
     # Seen when pricing the cart: a problem of the cart (a race past that is "out_of_stock").
     assert [error.code for error in caught.value.error_list] == ["cart"]
+
+
+@pytest.mark.parametrize(("end_customer", "dropship"), [(False, True), (True, False)])
+def test_a_blind_parcel_goes_to_an_end_customer_and_only_it(buyer, sizes, end_customer, dropship):
+    address = AddressFactory(member=buyer, is_end_customer=end_customer)
+    with pytest.raises(ValidationError) as caught:
+        place_order(buyer, {sizes[0]: 60}, address=address, dropship=dropship)
+    assert [error.code for error in caught.value.error_list] == ["delivery"]
+    assert Order.objects.count() == 0
