@@ -379,3 +379,21 @@ class TestTheHeader:
 
     def test_guests_get_no_cart_link(self, client):
         assert 'href="/cart/"' not in client.get("/catalog/").content.decode()
+
+
+class TestMarkupInTheCart:
+    def test_names_labels_and_skus_are_escaped(self, buyer_client, buyer):
+        from catalog.models import Variant
+        from orders.services import cart_add_lines
+
+        nasty = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
+        product = ProductFactory(name=nasty, slug="nasty-cart")
+        variant = product.variants.order_by("position").first()
+        Variant.objects.filter(pk=variant.pk).update(option1=nasty)
+        cart_add_lines(member=buyer, product_slug=product.slug, quantities={variant.pk: 5})
+        html = buyer_client.get("/cart/").content.decode()
+        assert "<script>alert(1)" not in html and "<img src=x" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        # The quantity label and the remove button carry the variant and SKU, escaped too.
+        assert 'aria-label="Remove NASTY-CART-S"' in html
+        assert "Quantity of &lt;script&gt;" in html
