@@ -36,12 +36,9 @@ _LINE = (
 )
 
 
-def cart_rows_html(
-    lines: list[CartLineView], *, csrf: SafeString, errors: Mapping[int, str]
-) -> SafeString:
-    """The rows of one product's lines in the cart table: quantity and remove forms, prices,
-    and a note row under a line with an error or a problem."""
-    labels = {
+def _labels() -> dict[str, str]:
+    """The page's fixed words, translated once per page rather than once per line."""
+    return {
         "variant": _("Variant"),
         "sku_label": _("SKU"),
         "quantity_label": _("Quantity"),
@@ -49,6 +46,32 @@ def cart_rows_html(
         "total_label": _("Total"),
         "update": _("Update"),
         "remove": _("Remove"),
+        "quantity_of": _("Quantity of %(label)s"),
+        "remove_sku": _("Remove %(sku)s"),
+        "subtotal": _("Subtotal"),
+        "tier_range": _("%(quantity)s units: the %(low)s–%(high)s price, %(price)s each."),
+        "tier_from": _("%(quantity)s units: the %(low)s+ price, %(price)s each."),
+        "next_tier": _("Add %(more)s more to pay %(price)s each."),
+        "lead_time": _("Made to order: ships %(days)s days after payment."),
+    }
+
+
+def cart_rows_html(
+    lines: list[CartLineView], *, csrf: SafeString, errors: Mapping[int, str], labels: dict
+) -> SafeString:
+    """The rows of one product's lines in the cart table: quantity and remove forms, prices,
+    and a note row under a line with an error or a problem."""
+    row_labels = {
+        key: labels[key]
+        for key in (
+            "variant",
+            "sku_label",
+            "quantity_label",
+            "unit_label",
+            "total_label",
+            "update",
+            "remove",
+        )
     }
     rows = []
     for line in lines:
@@ -61,12 +84,12 @@ def cart_rows_html(
                 sku=line.sku,
                 url=reverse("orders:cart_line", args=[line.id]),
                 csrf=csrf,
-                quantity_of=_("Quantity of %(label)s") % {"label": line.label},
+                quantity_of=labels["quantity_of"] % {"label": line.label},
                 quantity=line.quantity,
                 unit_price=format_money(line.unit_price) if line.unit_price else "–",
                 total=format_money(line.total) if line.total else "–",
-                remove_sku=_("Remove %(sku)s") % {"sku": line.sku},
-                **labels,
+                remove_sku=labels["remove_sku"] % {"sku": line.sku},
+                **row_labels,
             )
         )
         error = errors.get(line.id)
@@ -85,7 +108,7 @@ def cart_rows_html(
     return format_html_join("\n", "{}", ((row,) for row in rows))
 
 
-def _tier_text(group: CartProductView) -> str:
+def _tier_text(group: CartProductView, labels: dict) -> str:
     price = group.price
     values = {
         "quantity": price.quantity,
@@ -93,13 +116,11 @@ def _tier_text(group: CartProductView) -> str:
         "high": price.tier_max_quantity,
         "price": format_money(price.unit_price),
     }
-    if price.tier_max_quantity:
-        return _("%(quantity)s units: the %(low)s–%(high)s price, %(price)s each.") % values
-    return _("%(quantity)s units: the %(low)s+ price, %(price)s each.") % values
+    return labels["tier_range" if price.tier_max_quantity else "tier_from"] % values
 
 
 def cart_product_html(
-    group: CartProductView, *, csrf: SafeString, errors: Mapping[int, str]
+    group: CartProductView, *, csrf: SafeString, errors: Mapping[int, str], labels: dict
 ) -> SafeString:
     """One product of the cart: the tier its variants reach together and what the next tier
     would save, its lines, what to fix, and its subtotal."""
@@ -110,20 +131,20 @@ def cart_product_html(
         if price.next_tier is not None:
             next_tier = format_html(
                 '<strong class="next-tier" data-testid="next-tier">{}</strong>',
-                _("Add %(more)s more to pay %(price)s each.")
+                labels["next_tier"]
                 % {
                     "more": price.next_tier.more,
                     "price": format_money(price.next_tier.unit_price),
                 },
             )
         tier = format_html(
-            '<p class="tier" data-testid="tier">{} {}</p>', _tier_text(group), next_tier
+            '<p class="tier" data-testid="tier">{} {}</p>', _tier_text(group, labels), next_tier
         )
     lead_time = ""
     if group.made_to_order:
         lead_time = format_html(
             '<p class="muted">{}</p>',
-            _("Made to order: ships %(days)s days after payment.") % {"days": group.lead_time_days},
+            labels["lead_time"] % {"days": group.lead_time_days},
         )
     problems = ""
     if group.problems:
@@ -135,17 +156,9 @@ def cart_product_html(
     if price is not None:
         subtotal = format_html(
             '<p class="subtotal">{}: <span class="price">{}</span></p>',
-            _("Subtotal"),
+            labels["subtotal"],
             format_money(price.subtotal),
         )
-    head = format_html_join(
-        "",
-        '<th scope="col">{}</th>',
-        (
-            (label,)
-            for label in (_("Variant"), _("SKU"), _("Quantity"), _("Unit price"), _("Total"))
-        ),
-    )
     return format_html(
         '<section class="cart-product" data-testid="cart-product" data-product="{}">'
         '<h2><a href="{}">{}</a></h2>{}{}'
@@ -157,9 +170,38 @@ def cart_product_html(
         group.name,
         tier,
         lead_time,
-        head,
-        _("Remove"),
-        cart_rows_html(group.lines, csrf=csrf, errors=errors),
+        labels["head"],
+        labels["remove"],
+        cart_rows_html(group.lines, csrf=csrf, errors=errors, labels=labels),
         problems,
         subtotal,
+    )
+
+
+def cart_products_html(
+    products: list[CartProductView], *, csrf: SafeString, errors: Mapping[int, str]
+) -> SafeString:
+    """Every product of the cart, in order (see cart_product_html)."""
+    labels = _labels()
+    labels["head"] = format_html_join(
+        "",
+        '<th scope="col">{}</th>',
+        (
+            (label,)
+            for label in (
+                labels["variant"],
+                labels["sku_label"],
+                labels["quantity_label"],
+                labels["unit_label"],
+                labels["total_label"],
+            )
+        ),
+    )
+    return format_html_join(
+        "\n",
+        "{}",
+        (
+            (cart_product_html(group, csrf=csrf, errors=errors, labels=labels),)
+            for group in products
+        ),
     )
