@@ -22,6 +22,30 @@ from .models import Cart, CartLine, ShippingRate, ShippingZone
 
 # Columns of a product the cart never needs; the search vector is the big one.
 _PRODUCT_HEAVY = ("variant__product__search_document", "variant__product__description")
+# What pricing and showing a cart reads, and nothing more: a cart is read on every cart page
+# and again when the order is placed.
+_CART_LINE_FIELDS = (
+    "quantity",
+    "added_at",
+    "variant__sku",
+    "variant__option1",
+    "variant__option2",
+    "variant__option3",
+    "variant__weight_grams",
+    "variant__stock",
+    "variant__price",
+    "variant__position",
+    "variant__is_active",
+    "variant__product__name",
+    "variant__product__slug",
+    "variant__product__status",
+    "variant__product__published_at",
+    "variant__product__moq",
+    "variant__product__order_increment",
+    "variant__product__made_to_order",
+    "variant__product__lead_time_days",
+    "variant__product__price_from",
+)
 
 
 def cart_for(*, member) -> Cart | None:
@@ -141,7 +165,7 @@ def cart_view(*, member) -> CartView:
     lines = list(
         CartLine.objects.filter(cart__member=member)
         .select_related("variant__product")
-        .defer(*_PRODUCT_HEAVY)
+        .only(*_CART_LINE_FIELDS)
         .order_by("added_at", "pk")
     )
     tiers_by_product: dict[int, list[Tier]] = defaultdict(list)
