@@ -9,7 +9,7 @@ from django_countries.filters import CountryFilter
 
 from wholesale.admin import ReadOnlyAdminMixin
 
-from .models import Address, Distributor, User
+from .models import ADDRESS_FIELDS, Address, Distributor, User
 from .services import distributor_set_status
 
 
@@ -187,20 +187,5 @@ class AddressAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("name", "company", "city", "postal_code", "phone", "member__email")
     list_select_related = ("member",)
     ordering = ("-updated_at", "-pk")
-    fields = (
-        "member",
-        "name",
-        "company",
-        "line1",
-        "line2",
-        "city",
-        "region",
-        "postal_code",
-        "country",
-        "phone",
-        "is_end_customer",
-        "is_default",
-        "created_at",
-        "updated_at",
-    )
+    fields = ("member", *ADDRESS_FIELDS, "is_default", "created_at", "updated_at")
     readonly_fields = fields

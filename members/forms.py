@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from .models import PROFILE_FIELDS, Address, BusinessType, Distributor
+from .models import ADDRESS_FIELDS, PROFILE_FIELDS, Address, BusinessType, Distributor
 from .services import distributor_register
 
 # Signup and the profile page ask the same questions, so they explain them the same way.
@@ -138,18 +138,7 @@ class AddressForm(forms.ModelForm):
 
     class Meta:
         model = Address
-        fields = [
-            "name",
-            "company",
-            "line1",
-            "line2",
-            "city",
-            "region",
-            "postal_code",
-            "country",
-            "phone",
-            "is_end_customer",
-        ]
+        fields = list(ADDRESS_FIELDS)
         help_texts = {
             "phone": _("With the country code: carriers call or text before delivering."),
             "is_end_customer": _(

@@ -166,17 +166,41 @@ class Address(models.Model):
 
     def lines(self) -> list[str]:
         """The address as printed on a label, one line per entry, empty parts left out."""
-        locality = " ".join(part for part in (self.postal_code, self.city) if part)
-        return [
-            part
-            for part in (
-                self.name,
-                self.company,
-                self.line1,
-                self.line2,
-                ", ".join(part for part in (locality, self.region) if part),
-                str(self.country.name),
-                self.phone,
-            )
-            if part
-        ]
+        return address_lines(**{field: getattr(self, field) for field in LABEL_FIELDS})
+
+
+# What a buyer fills in for an address (forms, the admin and the services use this list).
+ADDRESS_FIELDS = (
+    "name",
+    "company",
+    "line1",
+    "line2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "phone",
+    "is_end_customer",
+)
+LABEL_FIELDS = ADDRESS_FIELDS[:-1]
+
+
+def address_lines(
+    *, name, company, line1, line2, city, region, postal_code, country, phone
+) -> list[str]:
+    """An address as printed on a label or an invoice, one line per entry, empty parts left
+    out (an address book entry, or one copied onto an order)."""
+    locality = " ".join(part for part in (postal_code, city) if part)
+    return [
+        part
+        for part in (
+            name,
+            company,
+            line1,
+            line2,
+            ", ".join(part for part in (locality, region) if part),
+            str(country.name),
+            phone,
+        )
+        if part
+    ]

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from .models import PROFILE_FIELDS, Address, Distributor, User
+from .models import ADDRESS_FIELDS, PROFILE_FIELDS, Address, Distributor, User
 
 logger = logging.getLogger(__name__)
 
@@ -86,19 +86,6 @@ def distributor_send_approved_email(*, distributor_id: int) -> None:
 
 
 # --- Address book ---------------------------------------------------------------------------
-
-ADDRESS_FIELDS = (
-    "name",
-    "company",
-    "line1",
-    "line2",
-    "city",
-    "region",
-    "postal_code",
-    "country",
-    "phone",
-    "is_end_customer",
-)
 
 
 def _lock_address_book(member: User) -> None:

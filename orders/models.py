@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from members.models import address_lines
 from wholesale.money import Money
 
 from .rules import MAX_QUANTITY
@@ -344,20 +345,17 @@ class Order(models.Model):
         return [line for line in self.bill_address.splitlines() if line.strip()]
 
     def ship_lines(self) -> list[str]:
-        locality = " ".join(part for part in (self.ship_postal_code, self.ship_city) if part)
-        return [
-            part
-            for part in (
-                self.ship_name,
-                self.ship_company,
-                self.ship_line1,
-                self.ship_line2,
-                ", ".join(part for part in (locality, self.ship_region) if part),
-                str(self.ship_country.name),
-                self.ship_phone,
-            )
-            if part
-        ]
+        return address_lines(
+            name=self.ship_name,
+            company=self.ship_company,
+            line1=self.ship_line1,
+            line2=self.ship_line2,
+            city=self.ship_city,
+            region=self.ship_region,
+            postal_code=self.ship_postal_code,
+            country=self.ship_country,
+            phone=self.ship_phone,
+        )
 
 
 class OrderLine(models.Model):
