@@ -107,6 +107,19 @@ class Distributor(models.Model):
         related_name="+",
         verbose_name=_("status changed by"),
     )
+    # The salesperson who looks after this customer. Changed only through staff.services
+    # (owner_assign, owners_transfer), which write the ownership history; PROTECT so that a
+    # salesperson who leaves is deactivated after their customers are transferred.
+    owner = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="owned_distributors",
+        limit_choices_to={"is_staff": True},
+        verbose_name=_("salesperson"),
+    )
+    owner_since = models.DateTimeField(_("owned since"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
