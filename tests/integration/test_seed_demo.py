@@ -212,10 +212,10 @@ class TestOrderingDemo:
         assert {"economy-post", "express"} <= {option.method_code for option in options}
 
     def test_finance_confirms_transfers_and_the_manager_ships(self, demo):
+
         finance = User.objects.get(email="finance@demo.test")
         manager = User.objects.get(email="manager@demo.test")
         assert finance.has_perms(["orders.confirm_payment", "orders.refund_order"])
-        assert not finance.has_perm("orders.ship_order")
         assert manager.has_perm("orders.ship_order")
         assert not manager.has_perm("orders.confirm_payment")
 
@@ -254,3 +254,21 @@ class TestOrderingDemo:
         order.payments.all().delete()
         order.lines.all().delete()
         order.delete()
+
+
+class TestStaffRoles:
+    @pytest.mark.parametrize(
+        ("email", "role"),
+        [
+            ("manager@demo.test", "manager"),
+            ("finance@demo.test", "finance"),
+            ("editor@demo.test", "editor"),
+            ("service@demo.test", "customer_service"),
+            ("sales1@demo.test", "sales"),
+            ("sales2@demo.test", "sales"),
+        ],
+    )
+    def test_each_demo_account_has_its_role(self, demo, email, role):
+        user = User.objects.get(email=email)
+        assert list(user.groups.values_list("name", flat=True)) == [role]
+        assert not user.user_permissions.exists()

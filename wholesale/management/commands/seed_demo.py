@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -32,20 +32,21 @@ from catalog.models import Category, PriceTier, Product, Variant
 from catalog.services import product_refresh
 from members.models import Address, BusinessType, Distributor, User
 from orders.models import ShippingMethod, ShippingRate, ShippingZone
+from staff import roles
 
 SEED = 20240601
 PASSWORD = "demo-pass-2024"  # noqa: S105 - the documented demo password
 IMAGE_SIDE = 800
 
-# email, first name, last name, catalog permissions ("all", "view"), superuser
+# email, first name, last name, role (a group of staff.roles; the super admin is a superuser)
 STAFF = [
-    ("admin@demo.test", "Ada", "Admin", "all", True),
-    ("manager@demo.test", "Ming", "Zhou", "all", False),
-    ("finance@demo.test", "Fang", "Li", "view", False),
-    ("editor@demo.test", "Eddie", "Wang", "all", False),
-    ("service@demo.test", "Sunny", "Chen", "view", False),
-    ("sales1@demo.test", "Lily", "Zhang", "view", False),
-    ("sales2@demo.test", "Kevin", "Liu", "view", False),
+    ("admin@demo.test", "Ada", "Admin", None),
+    ("manager@demo.test", "Ming", "Zhou", roles.MANAGER),
+    ("finance@demo.test", "Fang", "Li", roles.FINANCE),
+    ("editor@demo.test", "Eddie", "Wang", roles.EDITOR),
+    ("service@demo.test", "Sunny", "Chen", roles.CUSTOMER_SERVICE),
+    ("sales1@demo.test", "Lily", "Zhang", roles.SALES),
+    ("sales2@demo.test", "Kevin", "Liu", roles.SALES),
 ]
 
 BUYERS = [
@@ -72,13 +73,6 @@ BUYERS = [
         "tax_number": "ESB12345678",
     },
 ]
-
-# Order permissions per demo role until the roles issue gives each role its group: finance
-# confirms transfers and refunds, the manager ships and moves orders along.
-ORDER_GRANTS = {
-    "finance@demo.test": ["view_order", "confirm_payment", "refund_order", "view_payment"],
-    "manager@demo.test": ["view_order", "change_order", "ship_order", "view_payment"],
-}
 
 # Each buyer's own delivery address, and for the dropshipper one end customer.
 ADDRESSES = {
@@ -493,28 +487,17 @@ class Command(BaseCommand):
         return user
 
     def seed_staff(self):
-        catalog = Permission.objects.filter(content_type__app_label="catalog")
-        grants = {"all": list(catalog), "view": list(catalog.filter(codename__startswith="view_"))}
-        for email, first_name, last_name, access, superuser in STAFF:
+        groups = {group.name: group for group in Group.objects.filter(name__in=roles.ROLES)}
+        for email, first_name, last_name, role in STAFF:
             user = self.user(
                 email,
                 first_name=first_name,
                 last_name=last_name,
                 is_staff=True,
-                is_superuser=superuser,
+                is_superuser=role is None,
             )
-            if not superuser:
-                held = set(user.user_permissions.values_list("pk", flat=True))
-                missing = [perm for perm in grants[access] if perm.pk not in held]
-                if missing:
-                    user.user_permissions.add(*missing)
-            codenames = ORDER_GRANTS.get(email, [])
-            if codenames:
-                wanted = Permission.objects.filter(
-                    content_type__app_label="orders", codename__in=codenames
-                ).exclude(user=user)
-                if wanted:
-                    user.user_permissions.add(*wanted)
+            if role is not None and not user.groups.filter(name=role).exists():
+                user.groups.add(groups[role])
 
     def seed_buyers(self):
         for buyer in BUYERS:

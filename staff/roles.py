@@ -1,0 +1,86 @@
+"""The staff roles of DESIGN.md as Django groups, and the model permissions each holds.
+
+The super admin is a superuser and needs no group. The other five roles are groups whose
+permissions are exactly the sets below: `roles_sync()` makes the database match (a migration
+runs it, and so does `manage.py roles_sync` after a change here).
+
+Sales and customer service hold no model-level permission on what they may see only in part
+(distributors, orders, payments, messages): a model permission opens every object, so their
+access is decided per object, by ownership and hand-over (RELIABILITY.md A2, A6).
+"""
+
+from __future__ import annotations
+
+MANAGER = "manager"
+FINANCE = "finance"
+SALES = "sales"
+CUSTOMER_SERVICE = "customer_service"
+EDITOR = "editor"
+
+CRUD = ("add", "change", "delete", "view")
+CATALOG_EDITED = ("category", "product", "variant", "pricetier", "productimage")
+
+
+def _perms(app: str, models, actions=CRUD) -> set[str]:
+    return {f"{app}.{action}_{model}" for model in models for action in actions}
+
+
+CATALOG_ALL = _perms("catalog", CATALOG_EDITED) | {"catalog.view_stockmovement"}
+CATALOG_VIEW = _perms("catalog", (*CATALOG_EDITED, "stockmovement"), ("view",))
+SHIPPING_ALL = _perms("orders", ("shippingzone", "shippingmethod", "shippingrate"))
+PAYMENTS_VIEW = _perms("orders", ("payment", "refund"), ("view",))
+
+ROLES: dict[str, set[str]] = {
+    MANAGER: CATALOG_ALL
+    | SHIPPING_ALL
+    | PAYMENTS_VIEW
+    | _perms("members", ("distributor",), ("add", "change", "view"))
+    | {"members.view_address", "orders.view_cart"}
+    | {"orders.view_order", "orders.change_order", "orders.ship_order"},
+    FINANCE: CATALOG_VIEW
+    | PAYMENTS_VIEW
+    | {"members.view_distributor", "members.view_address", "orders.view_webhookevent"}
+    | {
+        "orders.view_order",
+        "orders.change_order",
+        "orders.ship_order",
+        "orders.confirm_payment",
+        "orders.refund_order",
+    },
+    SALES: set(CATALOG_VIEW),
+    CUSTOMER_SERVICE: set(CATALOG_VIEW),
+    EDITOR: set(CATALOG_ALL),
+}
+
+
+def roles_sync(apps=None, *, create_missing_permissions: bool = True) -> dict[str, int]:
+    """Create the role groups and give each exactly its permissions. Idempotent; returns the
+    number of permissions per role. `apps` is a migration's app registry, or None at run time.
+    """
+    if apps is None:
+        from django.apps import apps
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    if create_missing_permissions:
+        # In a fresh database the permissions are made after all migrations (post_migrate);
+        # make the ones the roles need now.
+        from django.apps import apps as global_apps
+        from django.contrib.auth.management import create_permissions
+
+        for label in ("catalog", "members", "orders"):
+            create_permissions(global_apps.get_app_config(label), verbosity=0)
+    counts = {}
+    for name, wanted in ROLES.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        found = []
+        for dotted in sorted(wanted):
+            app_label, codename = dotted.split(".")
+            permission = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if permission is None:
+                raise LookupError(f"Role {name}: no permission {dotted}")
+            found.append(permission)
+        group.permissions.set(found)
+        counts[name] = len(found)
+    return counts
