@@ -2,7 +2,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from .models import ADDRESS_FIELDS, PROFILE_FIELDS, Address, BusinessType, Distributor
+from .models import (
+    ADDRESS_FIELDS,
+    PROFILE_FIELDS,
+    Address,
+    BusinessType,
+    Distributor,
+    User,
+)
 from .services import distributor_register
 
 # Signup and the profile page ask the same questions, so they explain them the same way.
@@ -37,6 +44,13 @@ def _website_field() -> forms.URLField:
         assume_scheme="https",
         help_text=HELP_TEXTS["website"],
         widget=forms.URLInput(attrs=_widget_attrs("website")),
+    )
+
+
+def _salesperson_label(user: User) -> str:
+    # Staff email addresses are not shown to the public: the first name says who it is.
+    return (
+        user.get_full_name() or user.first_name or _("Salesperson %(number)s") % {"number": user.pk}
     )
 
 
@@ -87,6 +101,34 @@ class DistributorSignupForm(forms.Form):
         help_text=HELP_TEXTS["tax_number"],
     )
 
+    # Optional: who the buyer already talks to. A referral link the buyer came through wins
+    # over this choice; with neither, the owner is assigned in turn (staff.receivers).
+    salesperson = forms.ModelChoiceField(
+        label=_("Your contact at our company"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("No preference"),
+        help_text=_("If you already talk to one of our salespeople, choose them."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Salespeople are staff with a sales profile (the staff app's model, reached through its
+        # reverse relation so that members does not import staff).
+        offered = (
+            User.objects.filter(
+                is_active=True, is_staff=True, sales_profile__is_accepting_customers=True
+            )
+            .only("first_name", "last_name", "email")
+            .order_by("first_name", "last_name", "pk")
+        )
+        field = self.fields["salesperson"]
+        field.queryset = offered
+        field.label_from_instance = _salesperson_label
+        if not self.is_bound and not offered.exists():
+            # Nobody to choose from: no empty question on the page.
+            del self.fields["salesperson"]
+
     def fieldsets(self) -> list[tuple[str, list]]:
         """The visible fields in two groups, for templates: how you log in, and your business."""
         login, business = [], []
@@ -95,7 +137,12 @@ class DistributorSignupForm(forms.Form):
         return [(_("Your login"), login), (_("Your business"), business)]
 
     def signup(self, request, user):
-        distributor_register(user=user, **{f: self.cleaned_data[f] for f in PROFILE_FIELDS})
+        distributor_register(
+            user=user,
+            request=request,
+            chosen_owner=self.cleaned_data.get("salesperson"),
+            **{f: self.cleaned_data[f] for f in PROFILE_FIELDS},
+        )
 
 
 class DistributorProfileForm(forms.ModelForm):

@@ -13,18 +13,28 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .models import ADDRESS_FIELDS, PROFILE_FIELDS, Address, Distributor, User
+from .signals import distributor_registered
 
 logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
-def distributor_register(*, user: User, **profile) -> Distributor:
+def distributor_register(
+    *, user: User, request=None, chosen_owner: User | None = None, **profile
+) -> Distributor:
+    """Create the user's distributor profile and announce it (``distributor_registered``), in
+    one transaction, so that e.g. the owning salesperson is assigned with the account or not at
+    all. ``chosen_owner`` is the contact the buyer picked at signup, if any."""
     status = (
         Distributor.Status.PENDING
         if settings.WHOLESALE_REQUIRE_APPROVAL
         else Distributor.Status.APPROVED
     )
-    return Distributor.objects.create(user=user, status=status, **profile)
+    distributor = Distributor.objects.create(user=user, status=status, **profile)
+    distributor_registered.send(
+        sender=Distributor, distributor=distributor, request=request, chosen_owner=chosen_owner
+    )
+    return distributor
 
 
 @transaction.atomic

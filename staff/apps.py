@@ -3,3 +3,12 @@ from django.apps import AppConfig
 
 class StaffConfig(AppConfig):
     name = "staff"
+
+    def ready(self):
+        from members.signals import distributor_registered
+
+        from .receivers import distributor_registered_assign_owner
+
+        distributor_registered.connect(
+            distributor_registered_assign_owner, dispatch_uid="staff.assign_owner"
+        )

@@ -230,6 +230,8 @@ WHOLESALE_INSURANCE_PERCENT = Decimal(os.environ.get("WHOLESALE_INSURANCE_PERCEN
 WHOLESALE_INSURANCE_MINIMUM = Decimal(os.environ.get("WHOLESALE_INSURANCE_MINIMUM", "2.00"))
 # Added to a dropship order (shipped blind to the buyer's own customer), base currency; 0: free.
 WHOLESALE_DROPSHIP_FEE = Decimal(os.environ.get("WHOLESALE_DROPSHIP_FEE", "3.00"))
+# How long a salesperson's referral link is remembered for a visitor who has not signed up yet.
+WHOLESALE_REFERRAL_COOKIE_DAYS = env_int("WHOLESALE_REFERRAL_COOKIE_DAYS", 30)
 # Order numbers: this prefix, then a running number.
 WHOLESALE_ORDER_NUMBER_PREFIX = os.environ.get("WHOLESALE_ORDER_NUMBER_PREFIX", "W")
 # An order not paid within this many hours is cancelled and gives its stock back. Bank
