@@ -26,7 +26,7 @@ def is_salesperson(user: User | None) -> bool:
     return user is not None and salespeople().filter(pk=user.pk).exists()
 
 
-def _round_robin_pick(now) -> User | None:
+def _round_robin_pick() -> User | None:
     """The accepting salesperson least recently assigned in turn, counted as assigned now.
 
     All candidate profiles are locked in primary-key order (one order for every transaction,
@@ -41,6 +41,10 @@ def _round_robin_pick(now) -> User | None:
     )
     if not profiles:
         return None
+    # Read the clock only now, holding the locks: a time taken before waiting for them would be
+    # older than the one the transaction we waited for wrote, and would put its pick back in
+    # front of the queue.
+    now = timezone.now()
     chosen = min(
         profiles,
         key=lambda p: (p.last_assigned_at is not None, p.last_assigned_at or now, p.pk),
@@ -85,14 +89,14 @@ def owner_assign(
     if source not in Source.values:
         raise ValueError(f"Unknown ownership source: {source!r}")
     locked = Distributor.objects.select_for_update().get(pk=distributor.pk)
-    now = timezone.now()
     if source == Source.ROUND_ROBIN:
-        to_owner = _round_robin_pick(now)
+        to_owner = _round_robin_pick()
         if to_owner is None:
             return None
     elif not is_salesperson(to_owner):
         raise ValidationError(_("The new owner must be an active salesperson."))
     if locked.owner_id != to_owner.pk:
+        now = timezone.now()
         _owner_set(locked, to_owner, by=by, source=source, reason=reason, now=now)
     distributor.owner = locked.owner
     distributor.owner_since = locked.owner_since
