@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "staff"
+
+urlpatterns = [
+    path("<slug:code>/", views.referral, name="referral"),
+]
