@@ -42,6 +42,8 @@ def remove_demo_data():
     # The stock ledger is append-only through the ORM and protects its variants: clear it first.
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM catalog_stockmovement")
+        cursor.execute("DELETE FROM staff_ownershipchange")  # append-only through the ORM
+    Distributor.objects.update(owner=None)  # an owner is protected while they own anyone
     Payment.objects.all().delete()
     Order.objects.all().delete()
     Product.objects.all().delete()
@@ -272,3 +274,15 @@ class TestStaffRoles:
         user = User.objects.get(email=email)
         assert list(user.groups.values_list("name", flat=True)) == [role]
         assert not user.user_permissions.exists()
+
+
+class TestSalesOwnership:
+    def test_each_demo_buyer_belongs_to_their_salesperson(self, demo):
+        for buyer, owner in (("buyer1", "sales1"), ("buyer2", "sales2")):
+            distributor = Distributor.objects.get(user__email=f"{buyer}@demo.test")
+            assert distributor.owner.email == f"{owner}@demo.test"
+
+    def test_salespeople_have_readable_referral_links(self, demo, client):
+        response = client.get("/r/lily/")
+        assert response.status_code == 302
+        assert User.objects.get(email="sales1@demo.test").sales_profile.referral_code == "lily"

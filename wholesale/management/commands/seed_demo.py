@@ -33,6 +33,8 @@ from catalog.services import product_refresh
 from members.models import Address, BusinessType, Distributor, User
 from orders.models import ShippingMethod, ShippingRate, ShippingZone
 from staff import roles
+from staff.models import OwnershipChange, SalesProfile
+from staff.services import owner_assign
 
 SEED = 20240601
 PASSWORD = "demo-pass-2024"  # noqa: S105 - the documented demo password
@@ -52,6 +54,7 @@ STAFF = [
 BUYERS = [
     {
         "email": "buyer1@demo.test",
+        "owner": "sales1@demo.test",
         "first_name": "Olivia",
         "last_name": "Hart",
         "company_name": "Brightside Goods Ltd",
@@ -63,6 +66,7 @@ BUYERS = [
     },
     {
         "email": "buyer2@demo.test",
+        "owner": "sales2@demo.test",
         "first_name": "Javier",
         "last_name": "Romero",
         "company_name": "Casa Nova Distribuciones SL",
@@ -498,6 +502,8 @@ class Command(BaseCommand):
             )
             if role is not None and not user.groups.filter(name=role).exists():
                 user.groups.add(groups[role])
+            if role == roles.SALES and not SalesProfile.objects.filter(user=user).exists():
+                SalesProfile.objects.create(user=user, referral_code=first_name.lower())
 
     def seed_buyers(self):
         for buyer in BUYERS:
@@ -515,6 +521,15 @@ class Command(BaseCommand):
                     website=buyer["website"],
                     tax_number=buyer["tax_number"],
                     status=Distributor.Status.APPROVED,
+                )
+            distributor = Distributor.objects.get(user=user)
+            owner = User.objects.get(email=buyer["owner"])
+            if distributor.owner_id != owner.pk:
+                owner_assign(
+                    distributor,
+                    source=OwnershipChange.Source.SIGNUP_CHOICE,
+                    to_owner=owner,
+                    reason="Demo data",
                 )
 
     def seed_addresses(self):
