@@ -32,7 +32,7 @@ def account(request):
     form = DistributorProfileForm(data, instance=distributor)
     if request.method == "POST" and form.is_valid():
         if distributor is None:
-            distributor_register(user=request.user, **form.cleaned_data)
+            distributor_register(user=request.user, request=request, **form.cleaned_data)
             messages.success(request, _("Thank you, your company profile is saved."))
         else:
             distributor_update_profile(distributor=distributor, data=form.cleaned_data)
