@@ -177,3 +177,20 @@ def test_a_referral_signup_in_another_browser_is_not_attributed(client):
     owner, source = signed_up_owner()
     assert source == Source.ROUND_ROBIN
     assert owner in {sales.user, turn.user}
+
+
+def test_completing_a_profile_after_login_keeps_the_referral(client):
+    """A login without a company profile (e.g. made by staff) completes it on /account/: the
+    referral link followed before still decides the owner."""
+    from tests.factories import UserFactory
+    from tests.functional.members.test_account_page import PROFILE
+
+    salesperson(first_name="Other")
+    sales = salesperson()
+    user = UserFactory()
+    client.get(f"/r/{sales.referral_code}/")
+    client.force_login(user)
+    assert client.post("/account/", PROFILE).status_code == 302
+    user.distributor.refresh_from_db()
+    assert user.distributor.owner == sales.user
+    assert user.distributor.ownership_changes.get().source == Source.REFERRAL
