@@ -42,6 +42,9 @@ class SalesProfile(models.Model):
     class Meta:
         verbose_name = _("sales profile")
         verbose_name_plural = _("sales profiles")
+        # The sales role's marker: its holders see their own customers and those customers'
+        # orders in the admin (staff.admin), and nothing of anyone else's.
+        permissions = [("see_own_customers", _("Sees their own customers and their orders"))]
 
     def __str__(self):
         return self.user.get_full_name() or self.user.email

@@ -25,6 +25,10 @@ def _perms(app: str, models, actions=CRUD) -> set[str]:
     return {f"{app}.{action}_{model}" for model in models for action in actions}
 
 
+# Not a model permission on what sales see in part: the marker that scopes the admin to a
+# salesperson's own customers (staff.admin).
+SEES_OWN_CUSTOMERS = "staff.see_own_customers"
+
 CATALOG_ALL = _perms("catalog", CATALOG_EDITED) | {"catalog.view_stockmovement"}
 CATALOG_VIEW = _perms("catalog", (*CATALOG_EDITED, "stockmovement"), ("view",))
 SHIPPING_ALL = _perms("orders", ("shippingzone", "shippingmethod", "shippingrate"))
@@ -47,7 +51,7 @@ ROLES: dict[str, set[str]] = {
         "orders.confirm_payment",
         "orders.refund_order",
     },
-    SALES: set(CATALOG_VIEW),
+    SALES: CATALOG_VIEW | {SEES_OWN_CUSTOMERS},
     CUSTOMER_SERVICE: set(CATALOG_VIEW),
     EDITOR: set(CATALOG_ALL),
 }
@@ -67,7 +71,7 @@ def roles_sync(apps=None, *, create_missing_permissions: bool = True) -> dict[st
         from django.apps import apps as global_apps
         from django.contrib.auth.management import create_permissions
 
-        for label in ("catalog", "members", "orders"):
+        for label in ("catalog", "members", "orders", "staff"):
             create_permissions(global_apps.get_app_config(label), verbosity=0)
     counts = {}
     for name, wanted in ROLES.items():
