@@ -8,6 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from wholesale.ledger import AppendOnly, AppendOnlyQuerySet
+
 
 class Category(models.Model):
     """A node of the category tree; products hang on any node."""
@@ -182,19 +184,7 @@ class Variant(models.Model):
         return " / ".join(self.options) or self.sku
 
 
-class AppendOnlyError(Exception):
-    """Raised on any attempt to change or delete a ledger row through the ORM."""
-
-
-class StockMovementQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise AppendOnlyError("Stock movements are append-only: record a new movement instead.")
-
-    def delete(self):
-        raise AppendOnlyError("Stock movements are append-only: record a new movement instead.")
-
-
-class StockMovement(models.Model):
+class StockMovement(AppendOnly):
     """One change of a variant's stock: the ledger that ``Variant.stock`` must always equal.
 
     Append-only: rows are written by ``catalog.services`` (``stock_*``) in the transaction that
@@ -237,7 +227,7 @@ class StockMovement(models.Model):
     )
     created_at = models.DateTimeField(_("at"), default=timezone.now, editable=False)
 
-    objects = StockMovementQuerySet.as_manager()
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("stock movement")
@@ -255,15 +245,6 @@ class StockMovement(models.Model):
 
     def __str__(self):
         return f"{self.delta:+d} → {self.balance_after} ({self.get_reason_display()})"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError("Stock movements are append-only: record a new movement instead.")
-        kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("Stock movements are append-only: record a new movement instead.")
 
 
 class PriceTier(models.Model):

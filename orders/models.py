@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from members.models import address_lines
+from wholesale.ledger import AppendOnly, AppendOnlyQuerySet
 from wholesale.money import Money
 
 from .rules import MAX_QUANTITY
@@ -398,7 +399,7 @@ class OrderLine(models.Model):
         return f"{self.quantity} × {self.sku}"
 
 
-class OrderEvent(models.Model):
+class OrderEvent(AppendOnly):
     """The order's history: one row per state change, payment, shipment, refund or note, with
     who did it (a staff member, the buyer, or the system), when and why. Append-only."""
 
@@ -431,6 +432,8 @@ class OrderEvent(models.Model):
     )
     reason = models.TextField(_("why"), blank=True)
     created_at = models.DateTimeField(_("at"), default=timezone.now, editable=False)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("order event")

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Distributor
+from wholesale.ledger import AppendOnly, AppendOnlyQuerySet
 
 # URL-safe, unambiguous letters and digits (no 0/o, 1/l/i) so a code read off a printed card
 # can be typed back.
@@ -50,22 +51,7 @@ class SalesProfile(models.Model):
         return self.user.get_full_name() or self.user.email
 
 
-class AppendOnlyError(Exception):
-    """Raised on any attempt to change or delete an ownership history row through the ORM."""
-
-
-APPEND_ONLY_MESSAGE = "The ownership history is append-only: record a new change instead."
-
-
-class OwnershipChangeQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise AppendOnlyError(APPEND_ONLY_MESSAGE)
-
-    def delete(self):
-        raise AppendOnlyError(APPEND_ONLY_MESSAGE)
-
-
-class OwnershipChange(models.Model):
+class OwnershipChange(AppendOnly):
     """One change of a distributor's owner: who from, who to, who did it, when and why.
 
     Append-only: written by ``staff.services`` in the transaction that changes
@@ -113,7 +99,7 @@ class OwnershipChange(models.Model):
     reason = models.TextField(_("reason"), blank=True)
     created_at = models.DateTimeField(_("at"), default=timezone.now, editable=False)
 
-    objects = OwnershipChangeQuerySet.as_manager()
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("ownership change")
@@ -125,15 +111,6 @@ class OwnershipChange(models.Model):
 
     def __str__(self):
         return f"{self.distributor_id}: {self.from_owner_id} → {self.to_owner_id}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError(APPEND_ONLY_MESSAGE)
-        kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError(APPEND_ONLY_MESSAGE)
 
 
 class ReferralVisit(models.Model):

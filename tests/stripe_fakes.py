@@ -140,7 +140,9 @@ class FakeStripe(stripe.HTTPClient):
         return json.dumps(answer), status, {"request-id": f"req_{next(self._ids)}"}
 
     def request_stream(self, method, url, headers, post_data=None, *, _usage=None):
-        raise NotImplementedError("The shop never streams from Stripe.")
+        # Required by stripe.HTTPClient; the shop's gateway never asks for a stream, so a
+        # call here is a test failure, not a missing feature.
+        raise AssertionError("The shop's Stripe gateway made a streaming request.")
 
     def close(self):
         pass

@@ -252,7 +252,6 @@ class TestOrderingDemo:
             cursor.execute(
                 "DELETE FROM catalog_stockmovement WHERE reference = %s", [f"order:{order.number}"]
             )
-        order.events.all().delete()
         order.payments.all().delete()
         order.lines.all().delete()
         order.delete()

@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, transaction
 
 from catalog.cache import VERSION_KEY, catalog_version, stock_key
 from catalog.locks import lock_variants
-from catalog.models import AppendOnlyError, StockMovement, Variant
+from catalog.models import StockMovement, Variant
 from catalog.selectors import stock_mismatches
 from catalog.services import (
     OutOfStock,
@@ -22,6 +22,7 @@ from catalog.services import (
     stock_take,
 )
 from tests.factories import ProductFactory, StaffFactory
+from wholesale.ledger import AppendOnlyError
 
 pytestmark = pytest.mark.django_db
 

@@ -219,3 +219,17 @@ def test_the_invoice_address_is_the_buyers_own_for_a_dropship_order(buyer, sizes
     assert order.ship_name == "End Customer"
     assert order.bill_lines()[0] == "Own Office"
     assert "Valencia" in order.bill_address
+
+
+def test_the_order_history_is_append_only(order):
+    from wholesale.ledger import AppendOnlyError
+
+    event = order.events.get()
+    event.reason = "rewritten"
+    with pytest.raises(AppendOnlyError):
+        event.save()
+    with pytest.raises(AppendOnlyError):
+        order.events.update(reason="rewritten")
+    with pytest.raises(AppendOnlyError):
+        order.events.all().delete()
+    assert order.events.get().reason == "Placed by the buyer."

@@ -9,10 +9,11 @@ from django.db import connection
 
 from members.models import Distributor
 from members.services import distributor_register
-from staff.models import AppendOnlyError, OwnershipChange, SalesProfile, referral_code_new
+from staff.models import OwnershipChange, SalesProfile, referral_code_new
 from staff.services import owner_assign, owners_transfer
 from tests.factories import DistributorFactory, StaffFactory, UserFactory
 from tests.integration.staff.helpers import salesperson
+from wholesale.ledger import AppendOnlyError
 
 pytestmark = pytest.mark.django_db
 
