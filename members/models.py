@@ -75,6 +75,21 @@ PROFILE_FIELDS = (
 )
 
 
+class Grade(models.TextChoices):
+    """Customer grading, A to D, as sales teams keep it (seed 003)."""
+
+    A = "A", _("A · closed or about to buy")
+    B = "B", _("B · clear intent, interested in our products")
+    C = "C", _("C · clear intent")
+    D = "D", _("D · no clear intent")
+
+
+class BuyerType(models.TextChoices):
+    BIG = "big", _("Big buyer")
+    SAMPLE = "sample", _("Sample buyer")
+    SMALL = "small", _("Small-order buyer")
+
+
 class Distributor(models.Model):
     """The business behind a buyer's account: what a wholesale shop needs to know to sell."""
 
@@ -120,6 +135,13 @@ class Distributor(models.Model):
         verbose_name=_("salesperson"),
     )
     owner_since = models.DateTimeField(_("owned since"), null=True, blank=True)
+    # Set by the owning salesperson (seed 003): how likely the customer is to buy, and how.
+    grade = models.CharField(
+        _("grade"), max_length=1, choices=Grade.choices, blank=True, db_index=True
+    )
+    buyer_type = models.CharField(
+        _("buyer type"), max_length=10, choices=BuyerType.choices, blank=True, db_index=True
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -10,8 +10,8 @@ from members.models import Distributor
 from orders.admin import OrderAdmin, OrderPartInline
 from orders.models import Order
 
-from . import roles
 from .models import OwnershipChange, ReferralVisit, SalesProfile
+from .scoping import OwnCustomersMixin, visible_with_parent
 
 
 def _count(queryset, field: str):
@@ -99,59 +99,14 @@ class SalesProfileAdmin(admin.ModelAdmin):
 
 # --- A salesperson's own customers and their orders -------------------------------------------
 #
-# The sales role holds no model permission on distributors or orders (staff.roles): a model
-# permission would open every object. Instead the admins of those models are re-registered
-# here, scoped: a salesperson sees (and for distributors, edits) only the customers they own
-# and those customers' orders, in the list, its search, filters and dates, and on object
-# pages; anyone else's object is a 404. Whoever holds the model permission (manager, finance,
-# the super admin) sees everything as before.
-
-
-def sales_scope(request) -> bool:
-    """Whether the request's user sees only their own customers: the sales role's marker
-    permission, read from the permission cache the admin has loaded anyway (no query)."""
-    user = request.user
-    return user.is_active and not user.is_superuser and user.has_perm(roles.SEES_OWN_CUSTOMERS)
-
-
-class OwnCustomersMixin:
-    """Admin scoping by the owning salesperson; `owner_path` leads from the model to the
-    distributor's owner. `sales_may_change`: whether salespeople edit their own objects."""
-
-    owner_path = "owner"
-    sales_may_change = False
-
-    def _own(self, request) -> bool:
-        return sales_scope(request) and not request.user.has_perm(
-            f"{self.opts.app_label}.view_{self.opts.model_name}"
-        )
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if self._own(request):
-            queryset = queryset.filter(**{self.owner_path: request.user})
-        return queryset
-
-    def _is_theirs(self, request, obj) -> bool:
-        return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
-
-    def has_module_permission(self, request):
-        return super().has_module_permission(request) or self._own(request)
-
-    def has_view_permission(self, request, obj=None):
-        if super().has_view_permission(request, obj):
-            return True
-        return self._own(request) and self._is_theirs(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        if super().has_change_permission(request, obj):
-            return True
-        return self.sales_may_change and self._own(request) and self._is_theirs(request, obj)
+# The admins of distributors and orders are re-registered here, scoped (staff.scoping): a
+# salesperson sees (and for distributors, edits) only the customers they own and those
+# customers' orders; customer service sees only what was handed over to them.
 
 
 class OwnDistributorAdmin(OwnCustomersMixin, DistributorAdmin):
     owner_path = "owner"
-    sales_may_change = True
+    scoped_may_change = True
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
@@ -159,22 +114,11 @@ class OwnDistributorAdmin(OwnCustomersMixin, DistributorAdmin):
         return (*fields, "owner") if "owner" not in fields else fields
 
 
-def _visible_with_the_order(inline):
-    class Inline(inline):
-        def has_view_permission(self, request, obj=None):
-            # The order page itself is scoped (get_object goes through get_queryset), so a
-            # salesperson only ever reaches the parts of their own customers' orders.
-            return super().has_view_permission(request, obj) or sales_scope(request)
-
-    Inline.__name__ = inline.__name__
-    return Inline
-
-
 class OwnOrderAdmin(OwnCustomersMixin, OrderAdmin):
     owner_path = "member__distributor__owner"
     # Lines, history and parcels come with the order; payments and refunds stay finance's.
     inlines = [
-        _visible_with_the_order(inline) if issubclass(inline, OrderPartInline) else inline
+        visible_with_parent(inline) if issubclass(inline, OrderPartInline) else inline
         for inline in OrderAdmin.inlines
     ]
 

@@ -28,14 +28,28 @@ def _perms(app: str, models, actions=CRUD) -> set[str]:
 # Not a model permission on what sales see in part: the marker that scopes the admin to a
 # salesperson's own customers (staff.admin).
 SEES_OWN_CUSTOMERS = "staff.see_own_customers"
+# Likewise for customer service: the objects handed over to them (staff.grants).
+SEES_HANDED_OVER = "staff.see_handed_over"
 
 CATALOG_ALL = _perms("catalog", CATALOG_EDITED) | {"catalog.view_stockmovement"}
 CATALOG_VIEW = _perms("catalog", (*CATALOG_EDITED, "stockmovement"), ("view",))
 SHIPPING_ALL = _perms("orders", ("shippingzone", "shippingmethod", "shippingrate"))
 PAYMENTS_VIEW = _perms("orders", ("payment", "refund"), ("view",))
+SHOWCASE_ALL = _perms("staff", ("companypage", "companypageimage"))
+FOLLOWUP_TEMPLATES_ALL = _perms("staff", ("followuptemplate",))
+FOLLOWUP_TEMPLATES_VIEW = _perms("staff", ("followuptemplate",), ("view",))
+# Inquiries and messages: everything for the manager; sales and customer service reach only
+# their own or handed-over conversations, per object (staff.admin).
+INQUIRIES_ALL = _perms("staff", ("inquiry",), ("change", "view")) | _perms(
+    "staff", ("inquirymessage",), ("add", "view")
+)
 
 ROLES: dict[str, set[str]] = {
     MANAGER: CATALOG_ALL
+    | SHOWCASE_ALL
+    | FOLLOWUP_TEMPLATES_ALL
+    | INQUIRIES_ALL
+    | {"staff.view_accessgrant", "staff.view_dispute", "staff.view_followupsent"}
     | SHIPPING_ALL
     | PAYMENTS_VIEW
     | _perms("members", ("distributor",), ("add", "change", "view"))
@@ -44,6 +58,7 @@ ROLES: dict[str, set[str]] = {
     FINANCE: CATALOG_VIEW
     | PAYMENTS_VIEW
     | {"members.view_distributor", "members.view_address", "orders.view_webhookevent"}
+    | {"staff.view_dispute", "staff.view_followupsent"}
     | {
         "orders.view_order",
         "orders.change_order",
@@ -51,9 +66,9 @@ ROLES: dict[str, set[str]] = {
         "orders.confirm_payment",
         "orders.refund_order",
     },
-    SALES: CATALOG_VIEW | {SEES_OWN_CUSTOMERS},
-    CUSTOMER_SERVICE: set(CATALOG_VIEW),
-    EDITOR: set(CATALOG_ALL),
+    SALES: CATALOG_VIEW | FOLLOWUP_TEMPLATES_VIEW | {SEES_OWN_CUSTOMERS},
+    CUSTOMER_SERVICE: CATALOG_VIEW | FOLLOWUP_TEMPLATES_VIEW | {SEES_HANDED_OVER},
+    EDITOR: CATALOG_ALL | SHOWCASE_ALL,
 }
 
 

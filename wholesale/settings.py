@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "django_countries",
     "allauth",
     "allauth.account",
+    "guardian",
     "wholesale",
     "catalog",
     "members",
@@ -173,7 +174,11 @@ AUTH_USER_MODEL = "members.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
+    # Object permissions for hand-overs and shares (staff.grants).
+    "guardian.backends.ObjectPermissionBackend",
 ]
+# No guardian "anonymous user" row: visitors never hold object permissions.
+ANONYMOUS_USER_NAME = None
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
