@@ -16,6 +16,8 @@ model's view permission (manager, finance, the super admin) sees everything.
 from __future__ import annotations
 
 from django.db.models import Q
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from . import roles
 from .grants import granted
@@ -69,6 +71,13 @@ class OwnCustomersMixin:
         if self._scoped(request):
             queryset = queryset.filter(self.scope_filter(request))
         return queryset
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # Django redirects to the index with "doesn't exist"; for a scoped user an object
+        # outside the scope is simply not found (RELIABILITY A3), whether or not it exists.
+        if self._scoped(request):
+            raise Http404(_("Not found."))
+        return super()._get_obj_does_not_exist_redirect(request, opts, object_id)
 
     def _is_visible(self, request, obj) -> bool:
         return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
