@@ -40,7 +40,7 @@ FOLLOWUP_TEMPLATES_ALL = _perms("staff", ("followuptemplate",))
 FOLLOWUP_TEMPLATES_VIEW = _perms("staff", ("followuptemplate",), ("view",))
 # Inquiries and messages: everything for the manager; sales and customer service reach only
 # their own or handed-over conversations, per object (staff.admin).
-INQUIRIES_ALL = _perms("staff", ("inquiry",), ("change", "view")) | _perms(
+INQUIRIES_ALL = _perms("staff", ("inquiry",), ("change", "delete", "view")) | _perms(
     "staff", ("inquirymessage",), ("add", "view")
 )
 
@@ -52,12 +52,13 @@ ROLES: dict[str, set[str]] = {
     | {"staff.view_accessgrant", "staff.view_dispute", "staff.view_followupsent"}
     | SHIPPING_ALL
     | PAYMENTS_VIEW
-    | _perms("members", ("distributor",), ("add", "change", "view"))
-    | {"members.view_address", "orders.view_cart"}
+    | _perms("members", ("distributor",))
+    | {"members.view_address", "orders.view_cart", "orders.view_webhookevent"}
     | {"orders.view_order", "orders.change_order", "orders.ship_order"},
     FINANCE: CATALOG_VIEW
     | PAYMENTS_VIEW
-    | {"members.view_distributor", "members.view_address", "orders.view_webhookevent"}
+    | {"members.view_distributor", "members.view_address", "orders.view_cart"}
+    | {"orders.view_webhookevent"}
     | {"staff.view_dispute", "staff.view_followupsent"}
     | {
         "orders.view_order",

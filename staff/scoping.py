@@ -51,12 +51,15 @@ class OwnCustomersMixin:
 
     owner_path: str | None = "owner"
     scoped_may_change = False
+    # Whether customer service reaches this admin at all (for what was handed over to them).
+    handover_visible = True
 
     def _model_view_perm(self) -> str:
         return f"{self.opts.app_label}.view_{self.opts.model_name}"
 
     def _scoped(self, request) -> bool:
-        return scoped(request) and not request.user.has_perm(self._model_view_perm())
+        applies = scoped(request) if self.handover_visible else sales_scope(request)
+        return applies and not request.user.has_perm(self._model_view_perm())
 
     def scope_filter(self, request) -> Q:
         """What a scoped user sees: their own (sales) plus what was granted to them."""
