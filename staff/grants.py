@@ -92,7 +92,13 @@ def grants_expire(*, now: datetime | None = None) -> int:
 def granted(user, model) -> models.QuerySet:
     """The objects of `model` handed over to or shared with `user`: their own object
     permissions only, never a model permission (guardian's `accept_global_perms=False`) nor a
-    group's."""
+    group's, and only while a grant is live, so one that has run out gives nothing even
+    before `grants_expire` has removed its permission."""
+    live = AccessGrant.objects.filter(
+        content_type=ContentType.objects.get_for_model(model),
+        granted_to=user,
+        revoked_at__isnull=True,
+    ).filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=timezone.now()))
     return get_objects_for_user(
         user,
         _view_perm(model),
@@ -100,4 +106,4 @@ def granted(user, model) -> models.QuerySet:
         use_groups=False,
         with_superuser=False,
         accept_global_perms=False,
-    )
+    ).filter(pk__in=live.values("object_id"))
