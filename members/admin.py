@@ -88,10 +88,19 @@ class DistributorAdmin(admin.ModelAdmin):
         "user_email",
         "country",
         "business_type",
+        "grade",
+        "buyer_type",
         "status",
         "created_at",
     )
-    list_filter = ("status", "business_type", ("country", CountryFilter), "created_at")
+    list_filter = (
+        "status",
+        "grade",
+        "buyer_type",
+        "business_type",
+        ("country", CountryFilter),
+        "created_at",
+    )
     search_fields = ("company_name", "user__email", "phone")
     list_select_related = ("user",)
     date_hierarchy = "created_at"
@@ -102,6 +111,8 @@ class DistributorAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("user", "company_name", "contact_name", "country", "business_type")}),
         (_("Contact"), {"fields": ("phone", "website", "tax_number")}),
+        # Set by the owning salesperson as they get to know the customer (seed 003).
+        (_("Grading"), {"fields": ("grade", "buyer_type")}),
         (
             _("Approval"),
             {"fields": ("status", "status_changed_at", "status_changed_by")},
