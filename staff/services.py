@@ -26,8 +26,10 @@ def is_salesperson(user: User | None) -> bool:
     return user is not None and salespeople().filter(pk=user.pk).exists()
 
 
-def _round_robin_pick() -> User | None:
-    """The accepting salesperson least recently assigned in turn, counted as assigned now.
+def salesperson_next() -> User | None:
+    """The accepting salesperson least recently assigned in turn, counted as assigned now:
+    the next new customer (owner_assign) or the next inquiry that has no owner yet
+    (staff.inquiries) goes to them. Call it inside a transaction.
 
     All candidate profiles are locked in primary-key order (one order for every transaction,
     so no deadlock), then the pick is made in Python from the rows as locked: PostgreSQL does
@@ -90,7 +92,7 @@ def owner_assign(
         raise ValueError(f"Unknown ownership source: {source!r}")
     locked = Distributor.objects.select_for_update().get(pk=distributor.pk)
     if source == Source.ROUND_ROBIN:
-        to_owner = _round_robin_pick()
+        to_owner = salesperson_next()
         if to_owner is None:
             return None
     elif not is_salesperson(to_owner):
