@@ -25,6 +25,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from .admin_access import ShareMixin
 from .inquiries import (
     duration_text,
     inquiry_close,
@@ -84,7 +85,7 @@ class InquiryAdminForm(forms.ModelForm):
 
 
 @admin.register(Inquiry)
-class InquiryAdmin(OwnCustomersMixin, admin.ModelAdmin):
+class InquiryAdmin(ShareMixin, OwnCustomersMixin, admin.ModelAdmin):
     owner_path = "owner"
     # The page is read-only for a scoped user; they reply and close through the forms below it.
     scoped_may_change = False
@@ -290,6 +291,7 @@ class InquiryAdmin(OwnCustomersMixin, admin.ModelAdmin):
                 reply_url=reverse(f"{prefix}_reply", args=[quote(obj.pk)]),
                 may_close=self._may_close(request) and obj.state != Inquiry.State.CLOSED,
                 close_url=reverse(f"{prefix}_close", args=[quote(obj.pk)]),
+                may_share=self._owns(request, obj),
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
 

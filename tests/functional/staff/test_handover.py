@@ -332,3 +332,31 @@ def test_revenue_per_salesperson_counts_paid_orders_net_of_refunds(client, world
     mine_total = world["my_order"].grand_total_base + world["my_other_order"].grand_total_base
     assert f"{mine_total:,.2f}" in page  # revenue from Lily's customers, and from her link
     assert f"{world['their_order'].grand_total_base:,.2f}" in page
+
+
+def test_a_salesperson_hands_an_inquiry_to_customer_service_who_can_answer_it(client, world):
+    from staff.models import Inquiry
+
+    inquiry = Inquiry.objects.create(
+        kind=Inquiry.Kind.INQUIRY,
+        name="Ana",
+        email="ana@example.test",
+        subject="Broken zipper on last order",
+        owner=world["sales1"],
+    )
+    url = f"/admin/staff/inquiry/{inquiry.pk}/"
+    client.force_login(world["service"])
+    assert client.get(f"{url}change/").status_code == 404
+    client.force_login(world["sales1"])
+    assert "Hand over or share" in client.get(f"{url}change/").content.decode()
+    client.post(
+        f"{url}share/",
+        {"colleague": world["service"].pk, "days": 5, "reason": "After-sales question"},
+    )
+    client.force_login(world["service"])
+    assert client.get(f"{url}change/").status_code == 200
+    client.post(f"{url}reply/", {"message": "We are sending a new zipper."})
+    inquiry.refresh_from_db()
+    assert inquiry.first_reply_at is not None
+    client.force_login(world["sales2"])
+    assert client.get(f"{url}share/").status_code == 404
