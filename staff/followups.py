@@ -31,7 +31,7 @@ from orders.models import Order, Shipment
 from wholesale.money import format_money
 
 from .models import FollowUpSent, FollowUpTemplate
-from .tasks_followups import followup_email_task
+from .tasks import followup_email_task
 
 logger = logging.getLogger(__name__)
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.utils import timezone
 
@@ -360,3 +361,19 @@ def test_a_salesperson_hands_an_inquiry_to_customer_service_who_can_answer_it(cl
     assert inquiry.first_reply_at is not None
     client.force_login(world["sales2"])
     assert client.get(f"{url}share/").status_code == 404
+
+
+def test_the_beat_job_revokes_shares_whose_time_is_up(world, settings):
+    from wholesale.celery import app
+
+    grant = AccessGrant.objects.create(
+        content_type_id=ContentType.objects.get_for_model(Distributor).pk,
+        object_id=world["mine"].pk,
+        granted_to=world["sales2"],
+        kind=AccessGrant.Kind.SHARE,
+        expires_at=timezone.now() - timedelta(seconds=1),
+    )
+    task = settings.CELERY_BEAT_SCHEDULE["staff-grants-expire"]["task"]
+    app.tasks[task].delay()
+    grant.refresh_from_db()
+    assert grant.revoked_at is not None
