@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from functools import cache
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
@@ -16,7 +15,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from . import lifecycle, order_selectors, reorder
+from . import lifecycle, order_selectors, payment_settings, reorder
 
 INVOICE_CSS = "orders/orders.css"
 
@@ -32,7 +31,7 @@ def _detail_context(detail: order_selectors.OrderDetail) -> dict:
     return {
         "detail": detail,
         "order": detail.order,
-        "bank_details": settings.WHOLESALE_BANK_DETAILS,
+        "bank_details": payment_settings.bank_details(),
     }
 
 

@@ -23,6 +23,7 @@ from django_countries.fields import Country
 
 from wholesale.admin import ReadOnlyAdminMixin
 from wholesale.money import Money, format_money
+from wholesale.singleton_admin import SuperuserSingletonAdmin
 
 from . import lifecycle, states
 from .admin_forms import (
@@ -41,6 +42,7 @@ from .models import (
     OrderState,
     Payment,
     PaymentMethod,
+    PaymentSettings,
     Refund,
     Shipment,
     ShippingMethod,
@@ -776,3 +778,21 @@ class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("payload"))
     def payload_shown(self, obj):
         return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, sort_keys=True))
+
+
+@admin.register(PaymentSettings)
+class PaymentSettingsAdmin(SuperuserSingletonAdmin):
+    """Which payment methods buyers are offered and the bank details they pay into: the super
+    admin's alone (DESIGN.md roles table), one row."""
+
+    fields = ["card_enabled", "bank_transfer_enabled", "bank_details", "updated_at", "updated_by"]
+    readonly_fields = ["updated_at", "updated_by"]
+
+    def get_changeform_initial_data(self, request):
+        # A new row starts from what the settings file says now, which is what buyers see.
+        return {
+            "card_enabled": PaymentMethod.CARD in settings.WHOLESALE_PAYMENT_METHODS,
+            "bank_transfer_enabled": PaymentMethod.BANK_TRANSFER
+            in settings.WHOLESALE_PAYMENT_METHODS,
+            "bank_details": settings.WHOLESALE_BANK_DETAILS,
+        }

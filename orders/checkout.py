@@ -39,14 +39,16 @@ from .models import (
     Payment,
     PaymentMethod,
 )
+from .payment_settings import payment_methods_enabled
 from .selectors import CartView, ShippingOption
 from .totals import LineAmount, OrderTotals, order_totals
 
 
 def payment_methods_offered() -> list[str]:
-    """The payment methods buyers may choose, in the configured order. A card needs Stripe."""
+    """The payment methods buyers may choose (the super admin's payment settings, else the
+    settings file), in the configured order. A card needs Stripe."""
     methods = []
-    for method in settings.WHOLESALE_PAYMENT_METHODS:
+    for method in payment_methods_enabled():
         if method == PaymentMethod.CARD and not settings.STRIPE_SECRET_KEY:
             continue
         methods.append(method)

@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from . import payment_settings
 from .models import Order, Shipment
 
 logger = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ def _send(template: str, order: Order, **extra) -> None:
         "invoice_url": f"{site_url}{reverse('buyer_orders:invoice', args=[order.number])}"
         if site_url
         else "",
-        "bank_details": settings.WHOLESALE_BANK_DETAILS,
+        "bank_details": payment_settings.bank_details(),
         **extra,
     }
     # No language is kept per buyer yet: write in the shop's language, not the staff's.

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -10,6 +11,7 @@ from django_countries.fields import CountryField
 from members.models import address_lines
 from wholesale.ledger import AppendOnly, AppendOnlyQuerySet
 from wholesale.money import Money
+from wholesale.singleton import forget
 
 from .rules import MAX_QUANTITY
 from .shipping import RateTerms
@@ -626,3 +628,75 @@ class WebhookEvent(models.Model):
 
     def __str__(self):
         return f"{self.provider} {self.type} {self.event_id}"
+
+
+# --- Payment settings -------------------------------------------------------------------------
+
+PAYMENT_SETTINGS_CACHE_KEY = "orders:payment-settings"
+
+
+class PaymentSettings(models.Model):
+    """How buyers may pay, set by the super admin only: one row (pk 1). Until the row exists
+    the ``WHOLESALE_PAYMENT_METHODS`` and ``WHOLESALE_BANK_DETAILS`` settings apply
+    (orders.payment_settings reads either, cached)."""
+
+    card_enabled = models.BooleanField(
+        _("card payments"),
+        default=True,
+        help_text=_("Offered to buyers only while the Stripe keys are configured."),
+    )
+    bank_transfer_enabled = models.BooleanField(_("bank transfer"), default=True)
+    bank_details = models.TextField(
+        _("bank details"),
+        blank=True,
+        help_text=_(
+            "Shown to buyers who pay by bank transfer, on their order and in the order email: "
+            "beneficiary, bank, account number, SWIFT code."
+        ),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("updated by"),
+    )
+
+    class Meta:
+        verbose_name = _("payment settings")
+        verbose_name_plural = _("payment settings")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="paymentsettings_one_row"),
+            models.CheckConstraint(
+                condition=models.Q(card_enabled=True) | models.Q(bank_transfer_enabled=True),
+                name="paymentsettings_some_method",
+                violation_error_message=_("Keep at least one payment method on."),
+            ),
+        ]
+
+    def __str__(self):
+        return str(_("Payment settings"))
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        forget(PAYMENT_SETTINGS_CACHE_KEY)
+
+    def delete(self, *args, **kwargs):
+        deleted = super().delete(*args, **kwargs)
+        forget(PAYMENT_SETTINGS_CACHE_KEY)
+        return deleted
+
+    def clean(self):
+        # Both off is refused by the "some method" constraint, with its own message.
+        errors = {}
+        if self.card_enabled and not self.bank_transfer_enabled and not settings.STRIPE_SECRET_KEY:
+            errors["bank_transfer_enabled"] = _(
+                "Card payments need the Stripe keys, which are not configured: without bank "
+                "transfer buyers could not pay at all."
+            )
+        if self.bank_transfer_enabled and not self.bank_details.strip():
+            errors["bank_details"] = _("Buyers paying by bank transfer need the bank details.")
+        if errors:
+            raise ValidationError(errors)
