@@ -5,9 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from django_countries.filters import CountryFilter
 
-from wholesale.admin import ReadOnlyAdminMixin
+from wholesale.admin import ReadOnlyAdminMixin, ScopedCountryFilter
 
 from .models import ADDRESS_FIELDS, Address, Distributor, User
 from .services import distributor_set_status
@@ -98,7 +97,7 @@ class DistributorAdmin(admin.ModelAdmin):
         "grade",
         "buyer_type",
         "business_type",
-        ("country", CountryFilter),
+        ("country", ScopedCountryFilter),
         "created_at",
     )
     search_fields = ("company_name", "user__email", "phone")
@@ -194,7 +193,7 @@ class AddressAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "is_default",
         "updated_at",
     )
-    list_filter = ("is_end_customer", "is_default", ("country", CountryFilter))
+    list_filter = ("is_end_customer", "is_default", ("country", ScopedCountryFilter))
     search_fields = ("name", "company", "city", "postal_code", "phone", "member__email")
     list_select_related = ("member",)
     ordering = ("-updated_at", "-pk")

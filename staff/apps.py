@@ -12,3 +12,7 @@ class StaffConfig(AppConfig):
         distributor_registered.connect(
             distributor_registered_assign_owner, dispatch_uid="staff.assign_owner"
         )
+
+        from .showcase import showcase_receivers_connect
+
+        showcase_receivers_connect()

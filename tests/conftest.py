@@ -40,3 +40,16 @@ def _tasks_inline(request):
     assert app.conf.task_always_eager
     yield
     app.conf[key] = previous
+
+
+@pytest.fixture
+def warm_layout(db):
+    """The parts of the shop's layout that a running shop holds in its cache (company page
+    links, live chat, payment settings), filled before a query count is pinned, so the pin
+    counts what the page costs rather than a cache emptied for the test. What they cost cold
+    is pinned by their own tests (tests/functional/staff/test_showcase.py)."""
+    from orders.payment_settings import payment_methods_enabled
+    from staff.showcase import shop_chrome
+
+    shop_chrome()
+    payment_methods_enabled()

@@ -105,6 +105,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "wholesale.context_processors.shop",
                 "orders.context_processors.cart",
+                "staff.showcase_views.shop_showcase",
             ],
         },
     },
@@ -166,6 +167,12 @@ CELERY_BEAT_SCHEDULE = {
     "orders-expire-unpaid": {
         "task": "orders.tasks.orders_expire_unpaid_task",
         "schedule": env_int("WHOLESALE_EXPIRE_UNPAID_SECONDS", 300),
+    },
+    # Shares and hand-overs past their time lose their permission (staff.grants); access
+    # itself ends on time regardless, since the admin reads only live grants.
+    "staff-grants-expire": {
+        "task": "staff.tasks.grants_expire_task",
+        "schedule": 60,
     },
 }
 

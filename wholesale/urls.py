@@ -20,7 +20,7 @@ urlpatterns = [
     path("cart/", include("orders.urls")),
     path("checkout/", include("orders.checkout_urls")),
     path("payments/", include("orders.payment_urls")),
-    path("r/", include("staff.urls")),
+    path("", include("staff.urls")),  # /r/<code>/, /contact/, /account/messages/
     path("", include("catalog.urls")),
 ]
 

@@ -20,7 +20,7 @@ from orders.checkout import order_place
 from orders.models import Order, Payment, ShippingMethod, ShippingZone
 from orders.selectors import shipping_options
 from orders.services import cart_add_lines
-from staff.models import Inquiry
+from staff.models import CompanyPage, Inquiry, ShopSettings
 from wholesale.management.commands import seed_demo
 from wholesale.money import Money
 
@@ -46,6 +46,8 @@ def remove_demo_data():
         cursor.execute("DELETE FROM staff_ownershipchange")  # append-only through the ORM
     Distributor.objects.update(owner=None)  # an owner is protected while they own anyone
     Inquiry.objects.all().delete()  # protects its salesperson
+    CompanyPage.objects.all().delete()
+    ShopSettings.objects.all().delete()
     Payment.objects.all().delete()
     Order.objects.all().delete()
     Product.objects.all().delete()

@@ -71,6 +71,7 @@ class TestTheCatalogList:
         assert response.status_code == 200
         assert response.context["sort"] == "newest"
 
+    @pytest.mark.usefixtures("warm_layout")
     def test_query_count_does_not_grow_with_the_page(
         self, client, settings, django_assert_max_num_queries
     ):
@@ -114,6 +115,7 @@ class TestSearch:
         assert response.status_code in (200, 400)
         assert "<script>alert(1)</script>" not in response.content.decode()
 
+    @pytest.mark.usefixtures("warm_layout")
     def test_query_count_is_fixed(self, client, settings, django_assert_max_num_queries):
         settings.WHOLESALE_PAGE_CACHE_SECONDS = 0
         for n in range(12):
@@ -155,6 +157,7 @@ class TestTheProductPage:
         catalog_events_flush()
         assert ProductView.objects.filter(product=shelf["products"][0]).count() == 2
 
+    @pytest.mark.usefixtures("warm_layout")
     def test_query_count_is_fixed(self, buyer_client, settings, django_assert_max_num_queries):
         settings.WHOLESALE_PAGE_CACHE_SECONDS = 0
         few = ProductFactory(variants=["S"])
@@ -174,6 +177,7 @@ class TestTheHomePage:
         assert "Apparel" in html
         assert old.name in html  # among the best sellers, not the new arrivals
 
+    @pytest.mark.usefixtures("warm_layout")
     def test_query_count_is_fixed(self, client, settings, django_assert_max_num_queries):
         settings.WHOLESALE_PAGE_CACHE_SECONDS = 0
         for n in range(20):

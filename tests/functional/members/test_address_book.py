@@ -81,6 +81,7 @@ class TestTheList:
         assert f'href="{BOOK}"' in html
         assert 'href="/account/orders/"' in html
 
+    @pytest.mark.usefixtures("warm_layout")
     def test_the_query_count_does_not_grow_with_the_addresses(
         self, buyer_client, buyer, django_assert_max_num_queries
     ):

@@ -313,6 +313,7 @@ class TestTheCartPage:
         buyer_client.post(add_url(product), grid(product, S="10"))
         assert "Made to order: ships 30 days after payment." in _cart_html(buyer_client)
 
+    @pytest.mark.usefixtures("warm_layout")
     def test_the_query_count_does_not_grow_with_the_lines(
         self, buyer_client, django_assert_max_num_queries
     ):

@@ -552,6 +552,7 @@ class TestQueryCounts:
         client.force_login(member)
         return client
 
+    @pytest.mark.usefixtures("warm_layout")
     def test_delivery_and_review(self, django_assert_max_num_queries):
         shipping_to_europe()
         counts = {}

@@ -111,6 +111,7 @@ class TestTheOrderList:
         html = html_of(buyer_client, "/account/orders/")
         assert mine.number in html and theirs.number not in html
 
+    @pytest.mark.usefixtures("warm_layout")
     def test_the_query_count_does_not_grow_with_the_orders(
         self, buyer_client, buyer, settings, django_assert_max_num_queries
     ):
@@ -288,6 +289,7 @@ class TestTheOrderDetail:
         assert buyer_client.get("/account/orders/W999999/").status_code == 404
         assert buyer_client.get("/account/orders/not a number/").status_code == 404
 
+    @pytest.mark.usefixtures("warm_layout")
     def test_the_query_count_does_not_grow_with_the_lines(
         self, buyer_client, buyer, django_assert_max_num_queries
     ):

@@ -45,6 +45,7 @@ def placing_queries(member) -> tuple[Order, list[str]]:
 
 
 class TestPlacingAnOrder:
+    @pytest.mark.usefixtures("warm_layout")
     def test_costs_the_same_queries_for_one_line_and_for_twenty_five(self):
         ShippingRateFactory()
         one_buyer, many_buyer = DistributorFactory().user, DistributorFactory().user

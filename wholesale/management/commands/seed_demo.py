@@ -33,8 +33,10 @@ from catalog.services import product_refresh
 from members.models import Address, BusinessType, Distributor, User
 from orders.models import ShippingMethod, ShippingRate, ShippingZone
 from staff import roles
+from staff.inquiries import inquiries_seed_demo
 from staff.models import OwnershipChange, SalesProfile
 from staff.services import owner_assign
+from staff.showcase_demo import showcase_seed_demo
 
 SEED = 20240601
 PASSWORD = "demo-pass-2024"  # noqa: S105 - the documented demo password
@@ -447,6 +449,13 @@ def draw_product_picture(
 class Command(BaseCommand):
     help = "Load the demo accounts, categories and products (idempotent, deterministic)."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--accounts-only",
+            action="store_true",
+            help="Only the staff and buyer accounts, addresses and shipping (no catalog).",
+        )
+
     def handle(self, *args, **options):
         self.password_hash = None
         self.created = {"users": 0, "categories": 0, "products": 0, "variants": 0, "images": 0}
@@ -455,10 +464,14 @@ class Command(BaseCommand):
             self.seed_buyers()
             self.seed_addresses()
             self.seed_shipping()
+            if options["accounts_only"]:
+                return
             categories = self.seed_categories()
         new_product_ids = self.seed_products(categories)
         if new_product_ids:
             product_refresh(product_ids=new_product_ids)
+        inquiries_seed_demo()
+        showcase_seed_demo()
         if options["verbosity"] >= 1:
             made = ", ".join(f"{count} {name}" for name, count in self.created.items())
             self.stdout.write(self.style.SUCCESS(f"Demo data: created {made}."))
