@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import random
 import textwrap
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -31,7 +32,10 @@ from catalog.images import product_image_add
 from catalog.models import Category, PriceTier, Product, Variant
 from catalog.services import product_refresh
 from members.models import Address, BusinessType, Distributor, User
-from orders.models import ShippingMethod, ShippingRate, ShippingZone
+from orders.checkout import order_place
+from orders.lifecycle import bank_transfer_confirm
+from orders.models import Order, ShippingMethod, ShippingRate, ShippingZone
+from orders.services import cart_add_lines
 from staff import roles
 from staff.inquiries import inquiries_seed_demo
 from staff.models import OwnershipChange, SalesProfile
@@ -470,6 +474,7 @@ class Command(BaseCommand):
         new_product_ids = self.seed_products(categories)
         if new_product_ids:
             product_refresh(product_ids=new_product_ids)
+        self.seed_orders()
         inquiries_seed_demo()
         showcase_seed_demo()
         if options["verbosity"] >= 1:
@@ -552,6 +557,53 @@ class Command(BaseCommand):
                 continue
             for fields in addresses:
                 Address.objects.create(member=member, **fields)
+
+    # --- orders -------------------------------------------------------------------------------
+
+    def seed_orders(self):
+        """A paid order for each demo buyer and one of buyer1's awaiting its bank transfer, so
+        that each salesperson finds their customer's orders (and only those) in the admin,
+        and a paid order can be disputed and handed to customer service. Placed through the
+        real services; only for buyers who have no order yet."""
+        finance = User.objects.get(email="finance@demo.test")
+        products = [
+            product
+            for product in Product.objects.published()
+            .filter(made_to_order=False)
+            .prefetch_related("variants")
+            .order_by("pk")[:12]
+            if sum(v.stock >= 200 for v in product.variants.all() if v.is_active) >= 2
+        ][:3]
+        plans = {
+            "buyer1@demo.test": [(products[0], True), (products[1], False)],
+            "buyer2@demo.test": [(products[2], True)],
+        }
+        for email, plan in plans.items():
+            member = User.objects.get(email=email)
+            if Order.objects.filter(member=member).exists():
+                continue
+            address = member.addresses.filter(is_end_customer=False).order_by("pk").first()
+            for product, pay in plan:
+                variants = [v for v in product.variants.all() if v.is_active and v.stock >= 200]
+                variants = variants[:2]
+                # Enough for the MOQ and the minimum order amount, in whole packs.
+                each = max(-(-product.moq // len(variants)), 60)
+                step = max(product.order_increment, 1)
+                each = -(-each // step) * step
+                cart_add_lines(
+                    member=member,
+                    product_slug=product.slug,
+                    quantities={variant.pk: each for variant in variants},
+                )
+                order = order_place(
+                    member=member,
+                    checkout_key=uuid.uuid5(uuid.NAMESPACE_URL, f"demo:{email}:{product.slug}"),
+                    address_id=address.pk,
+                    method_code="express",
+                    payment_method="bank_transfer",
+                )
+                if pay:
+                    bank_transfer_confirm(order_id=order.pk, by=finance, reference="DEMO-TT")
 
     # --- shipping -----------------------------------------------------------------------------
 
