@@ -289,3 +289,19 @@ class TestSalesOwnership:
         response = client.get("/r/lily/")
         assert response.status_code == 302
         assert User.objects.get(email="sales1@demo.test").sales_profile.referral_code == "lily"
+
+
+class TestDemoOrders:
+    def test_each_salesperson_finds_only_their_customers_orders(self, demo, client):
+        states = dict(
+            Order.objects.values_list("member__email", "state").order_by("member__email", "pk")
+        )
+        assert Order.objects.filter(member__email="buyer1@demo.test").count() == 2
+        assert set(states) == {"buyer1@demo.test", "buyer2@demo.test"}
+        assert Order.objects.filter(state="paid").count() == 2
+        client.login(email="sales1@demo.test", password="demo-pass-2024")
+        listed = client.get("/admin/orders/order/").content.decode()
+        own = Order.objects.filter(member__email="buyer1@demo.test")
+        theirs = Order.objects.get(member__email="buyer2@demo.test")
+        assert all(order.number in listed for order in own)
+        assert theirs.number not in listed
