@@ -203,7 +203,8 @@ def _encode_original(image: Image.Image, source_format: str) -> tuple[bytes, str
     return buffer.getvalue(), "png"
 
 
-def _delete_files(paths: Iterable[str]) -> None:
+def stored_files_delete(paths: Iterable[str]) -> None:
+    """Remove files from the storage; one that cannot be removed is logged, not raised."""
     for path in paths:
         if not path:
             continue
@@ -271,7 +272,7 @@ def product_image_add(
             image.width, image.height = picture.size
             image.save()
     except BaseException:
-        _delete_files(written)
+        stored_files_delete(written)
         raise
     finally:
         picture.close()
@@ -289,4 +290,4 @@ def image_files_release(image: ProductImage) -> None:
     Wired to post_delete, so cascades (a deleted product) clean up too.
     """
     paths = _image_paths(image)
-    transaction.on_commit(lambda: _delete_files(paths))
+    transaction.on_commit(lambda: stored_files_delete(paths))

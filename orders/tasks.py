@@ -1,8 +1,8 @@
 """Celery tasks of the orders app: thin, each takes ids (or nothing) and calls one service."""
 
-import smtplib
-
 from celery import shared_task
+
+from wholesale.celery import email_task
 
 from . import emails, stripe_gateway
 from .lifecycle import orders_expire_unpaid
@@ -18,16 +18,7 @@ def orders_expire_unpaid_task() -> int:
     return orders_expire_unpaid()
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    ignore_result=True,
-    autoretry_for=(smtplib.SMTPException, OSError),
-    retry_backoff=30,
-    retry_backoff_max=1800,
-    retry_jitter=True,
-    max_retries=8,
-)
+@email_task
 def order_email_task(kind: str, **ids: int) -> None:
     """Send one order email (orders.emails.EMAILS); a mail server that is down or refuses is
     retried with growing, jittered delays for about four hours, then the failure is logged."""

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max, Prefetch
 from django.db.models.signals import post_delete, post_save, pre_save
@@ -34,7 +33,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
 from catalog.cache import bump_catalog_version
-from catalog.images import ACCEPTED_FORMATS, validate_image_upload
+from catalog.images import ACCEPTED_FORMATS, stored_files_delete, validate_image_upload
 from wholesale.singleton import SINGLETON_PK, cached, forget
 
 from .models import CompanyPage, CompanyPageImage, ShopSettings
@@ -248,24 +247,14 @@ def company_image_add(
         try:
             image.save()
         except BaseException:
-            _delete_files([image.image.name])
+            stored_files_delete([image.image.name])
             raise
     return image
 
 
-def _delete_files(paths) -> None:
-    for path in paths:
-        if not path:
-            continue
-        try:
-            default_storage.delete(path)
-        except OSError:
-            logger.warning("could not delete %s", path, exc_info=True)
-
-
 def _delete_after_commit(path: str) -> None:
     if path:
-        transaction.on_commit(lambda: _delete_files([path]))
+        transaction.on_commit(lambda: stored_files_delete([path]))
 
 
 # --- Receivers (connected by staff.apps) ------------------------------------------------------
