@@ -3,6 +3,13 @@ from django.core.cache import cache
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Test users get their password hashed in a blink: the real hasher's cost (about half a
+    second a user) would only make the suite slow. The settings keep Django's default."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache: page fragments, rate-limit counters, versions."""
     cache.clear()

@@ -10,7 +10,6 @@ from staff.grants import access_grant
 from staff.models import AccessGrant, FollowUpSent, FollowUpTemplate
 from tests.factories import StaffFactory
 from tests.integration.staff.followup_helpers import (
-    fast_passwords,  # noqa: F401 (a fixture)
     order_for,
     owned_distributor,
     sales_user,
@@ -18,7 +17,7 @@ from tests.integration.staff.followup_helpers import (
     staff_in,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
+pytestmark = pytest.mark.django_db
 
 ORDERS = "/admin/orders/order/"
 TEMPLATES = "/admin/staff/followuptemplate/"

@@ -5,13 +5,12 @@ import pytest
 
 from members.models import BuyerType, Distributor, Grade
 from tests.integration.staff.followup_helpers import (
-    fast_passwords,  # noqa: F401 (a fixture)
     owned_distributor,
     sales_user,
     staff_in,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
+pytestmark = pytest.mark.django_db
 
 DISTRIBUTORS = "/admin/members/distributor/"
 

@@ -1,7 +1,6 @@
 """Staff in their roles, customers owned by a salesperson, and orders shipped through the real
 services, for the follow-up and grading tests."""
 
-import pytest
 from django.contrib.auth.models import Group
 
 from members.models import Distributor
@@ -54,10 +53,3 @@ def ship(order: Order, *, by, carrier="DHL Express", tracking_number="JD01460000
         tracking_url=kw.pop("tracking_url", f"https://track.example/{tracking_number}"),
         by=by,
     )
-
-
-@pytest.fixture
-def fast_passwords(settings):
-    """Test users get their password hashed in a blink (the default hasher takes ~0.5 s a
-    user); the tests log in with force_login."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -22,7 +22,6 @@ from staff.followups import (
 from staff.models import FollowUpSent, FollowUpTemplate
 from tests.factories import DistributorFactory
 from tests.integration.staff.followup_helpers import (
-    fast_passwords,  # noqa: F401 (a fixture)
     order_for,
     owned_distributor,
     sales_user,
@@ -32,7 +31,7 @@ from tests.integration.staff.followup_helpers import (
 from wholesale.ledger import AppendOnlyError
 from wholesale.money import format_money
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
+pytestmark = pytest.mark.django_db
 
 migration = importlib.import_module("staff.migrations.0007_followup_templates")
 
