@@ -1,12 +1,6 @@
 import pytest
 from django.core.cache import cache
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Test users get their password hashed in a blink: the real hasher's cost (about half a
-    second a user) would only make the suite slow. The settings keep Django's default."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+from django.test import override_settings
 
 
 @pytest.fixture(autouse=True)
@@ -15,6 +9,16 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing():
+    """Test users get their password hashed in a blink: the real hasher's cost (about half a
+    second a user) would only make the suite slow. The settings keep Django's default.
+    (Not through the `settings` fixture, which would then be undone after the cache clean-up
+    above and leave a test's dead cache in place for it.)"""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture
