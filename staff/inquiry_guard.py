@@ -14,11 +14,14 @@ honeypot, a form error for the clock, 429 for the rate).
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
 
 STAMP_SALT = "staff.inquiry-form"
 
@@ -69,14 +72,20 @@ def submission_verdict(data, *, honeypot_field: str, stamp_field: str) -> str | 
 def rate_limited(key: str, *, limit: int, window: int = 3600) -> bool:
     """Count one submission for `key` in a fixed window; True once the count passes `limit`.
 
-    The count lives in the cache (atomic INCR in Redis), so every process shares it."""
+    The count lives in the cache (atomic INCR in Redis), so every process shares it. With the
+    cache down the inquiry goes through: losing a customer's message is worse than letting a
+    robot past the other checks (honeypot, fill time) for a while."""
     cache_key = f"inquiry-rate:{key}"
-    cache.add(cache_key, 0, timeout=window)
     try:
-        count = cache.incr(cache_key)
-    except ValueError:  # the window ended between add and incr
-        cache.add(cache_key, 1, timeout=window)
-        count = 1
+        cache.add(cache_key, 0, timeout=window)
+        try:
+            count = cache.incr(cache_key)
+        except ValueError:  # the window ended between add and incr
+            cache.add(cache_key, 1, timeout=window)
+            count = 1
+    except Exception:  # the cache is down (any client error): count nothing
+        logger.warning("inquiry rate limit skipped: the cache is down", exc_info=True)
+        return False
     return count > limit
 
 

@@ -148,6 +148,17 @@ class TestSpamIsRefused:
         assert other.status_code == 302
         print(f"\nRate limit: statuses {statuses}, inquiries {Inquiry.objects.count()}")
 
+    def test_with_the_cache_down_an_inquiry_still_goes_through(self, client, world, settings):
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": "redis://127.0.0.1:1/0",
+                "OPTIONS": {"socket_connect_timeout": 0.2},
+            }
+        }
+        assert client.post(CONTACT, contact_data()).status_code == 302
+        assert Inquiry.objects.count() == 1
+
     @pytest.mark.parametrize(
         "fields",
         [
