@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -344,3 +344,75 @@ class SearchLog(models.Model):
 
     def __str__(self):
         return f"{self.term!r} ({self.results})"
+
+
+class Review(models.Model):
+    """A buyer's review of a product they received: a 1–5 rating, text and photos, shown once
+    staff approve it. Who may review is decided by the ordering side (it knows deliveries);
+    catalog only keeps the review."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for moderation")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="reviews", verbose_name=_("product")
+    )
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="reviews",
+        verbose_name=_("member"),
+    )
+    rating = models.PositiveSmallIntegerField(
+        _("rating"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    title = models.CharField(_("title"), max_length=120, blank=True)
+    text = models.TextField(_("review"), max_length=4000)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    created_at = models.DateTimeField(_("written"), default=timezone.now)
+    moderated_at = models.DateTimeField(_("moderated"), null=True, blank=True)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("moderated by"),
+    )
+
+    class Meta:
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "member"], name="review_once_per_product"),
+            models.CheckConstraint(
+                condition=models.Q(rating__gte=1, rating__lte=5), name="review_rating_1_to_5"
+            ),
+        ]
+        indexes = [models.Index(fields=["product", "status"], name="review_product_status")]
+
+    def __str__(self):
+        return f"{self.product_id} ★{self.rating} ({self.member_id})"
+
+
+class ReviewPhoto(models.Model):
+    review = models.ForeignKey(
+        Review, on_delete=models.CASCADE, related_name="photos", verbose_name=_("review")
+    )
+    image = models.ImageField(_("photo"), upload_to="reviews/%Y/%m/")
+    width = models.PositiveIntegerField(_("width"), default=0)
+    height = models.PositiveIntegerField(_("height"), default=0)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("review photo")
+        verbose_name_plural = _("review photos")
+        ordering = ["position", "pk"]
+
+    def __str__(self):
+        return self.image.name

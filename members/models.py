@@ -1,8 +1,13 @@
+from decimal import Decimal
+
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
+
+from wholesale.ledger import AppendOnly, AppendOnlyQuerySet
 
 
 class UserManager(BaseUserManager):
@@ -142,6 +147,16 @@ class Distributor(models.Model):
     buyer_type = models.CharField(
         _("buyer type"), max_length=10, choices=BuyerType.choices, blank=True, db_index=True
     )
+    # Changed only by members.levels, which records each change (LevelChange).
+    level = models.ForeignKey(
+        "Level",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="distributors",
+        verbose_name=_("level"),
+    )
+    level_since = models.DateTimeField(_("level since"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -239,3 +254,285 @@ def address_lines(
         )
         if part
     ]
+
+
+# --- Levels ---------------------------------------------------------------------------------
+
+
+class Level(models.Model):
+    """A membership level (Member, Silver, Gold…): reached by trailing 12-month paid spend
+    and/or number of paid orders, giving a price discount and a points multiplier."""
+
+    class Rule(models.TextChoices):
+        ANY = "any", _("Either threshold")
+        ALL = "all", _("Both thresholds")
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    position = models.PositiveSmallIntegerField(
+        _("rank"), default=0, help_text=_("Higher ranks are better levels.")
+    )
+    min_spend = models.DecimalField(
+        _("12-month spend from"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Paid orders net of refunds, in the base currency. Empty: not a condition."),
+    )
+    min_orders = models.PositiveIntegerField(
+        _("12-month paid orders from"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: not a condition."),
+    )
+    rule = models.CharField(_("reached with"), max_length=3, choices=Rule.choices, default="any")
+    discount_percent = models.DecimalField(
+        _("price discount (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(0),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(90))],
+    )
+    points_multiplier = models.DecimalField(
+        _("points multiplier"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal(1),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(10))],
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("level")
+        verbose_name_plural = _("levels")
+        ordering = ["position", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class LevelChange(AppendOnly):
+    """One change of a distributor's level, with the figures that decided it. Append-only."""
+
+    distributor = models.ForeignKey(
+        Distributor,
+        on_delete=models.CASCADE,
+        related_name="level_changes",
+        verbose_name=_("distributor"),
+    )
+    from_level = models.ForeignKey(
+        Level, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    to_level = models.ForeignKey(
+        Level, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    spend = models.DecimalField(_("12-month spend"), max_digits=14, decimal_places=2)
+    order_count = models.PositiveIntegerField(_("12-month paid orders"))
+    reason = models.CharField(_("why"), max_length=200)
+    created_at = models.DateTimeField(_("at"), default=timezone.now, editable=False)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("level change")
+        verbose_name_plural = _("level changes")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.distributor_id}: {self.from_level_id} → {self.to_level_id}"
+
+
+# --- Points ---------------------------------------------------------------------------------
+
+
+class PointsRules(models.Model):
+    """How points are earned, redeemed and expire: one row (pk 1), the super admin's."""
+
+    points_per_unit = models.DecimalField(
+        _("points per unit spent"),
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal(1),
+        help_text=_("Points for each unit of the base currency paid, before the level multiplier."),
+    )
+    point_value = models.DecimalField(
+        _("value of a point"),
+        max_digits=8,
+        decimal_places=4,
+        default=Decimal("0.01"),
+        help_text=_("Money off per point redeemed, in the base currency."),
+    )
+    min_redeem = models.PositiveIntegerField(_("fewest points redeemed at once"), default=100)
+    max_redeem_percent = models.DecimalField(
+        _("most of an order paid with points (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(20),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+    )
+    expiry_days = models.PositiveIntegerField(
+        _("points expire after (days)"), default=365, help_text=_("0: points never expire.")
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    updated_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("points rules")
+        verbose_name_plural = _("points rules")
+
+    def __str__(self):
+        return str(_("Points rules"))
+
+
+class PointsAccount(models.Model):
+    """A member's points balance: the sum of their ledger, kept on one row that is locked for
+    every change, so two checkouts cannot spend the same points."""
+
+    member = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="points_account", verbose_name=_("member")
+    )
+    balance = models.IntegerField(_("balance"), default=0)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("points account")
+        verbose_name_plural = _("points accounts")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(balance__gte=0), name="points_balance_not_negative"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.member_id}: {self.balance}"
+
+
+class PointsEntry(AppendOnly):
+    """One change of a member's points, with its reason and source. Append-only: the balance
+    always equals the sum of these rows."""
+
+    class Kind(models.TextChoices):
+        EARN = "earn", _("Earned")
+        REDEEM = "redeem", _("Redeemed")
+        REVERSE = "reverse", _("Reversed")
+        EXPIRE = "expire", _("Expired")
+        ADJUST = "adjust", _("Adjusted")
+
+    member = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="points_entries", verbose_name=_("member")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    points = models.IntegerField(_("points"))
+    reason = models.CharField(_("why"), max_length=200)
+    # The order behind the entry, by id and number: members does not depend on orders.
+    order_id = models.PositiveBigIntegerField(_("order id"), null=True, blank=True)
+    order_number = models.CharField(_("order"), max_length=20, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("at"), default=timezone.now, editable=False)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("points entry")
+        verbose_name_plural = _("points entries")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["member", "created_at"], name="points_member_at"),
+            models.Index(fields=["order_id", "kind"], name="points_order_kind"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(points=0), name="points_entry_not_zero")
+        ]
+
+    def __str__(self):
+        return f"{self.member_id}: {self.points:+d} ({self.kind})"
+
+
+# --- Favorites and subscriptions -------------------------------------------------------------
+
+
+class Favorite(models.Model):
+    member = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="favorites", verbose_name=_("member")
+    )
+    product = models.ForeignKey(
+        "catalog.Product",
+        on_delete=models.CASCADE,
+        related_name="favorited_by",
+        verbose_name=_("product"),
+    )
+    created_at = models.DateTimeField(_("added"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("favorite")
+        verbose_name_plural = _("favorites")
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["member", "product"], name="favorite_once")]
+
+    def __str__(self):
+        return f"{self.member_id} ♥ {self.product_id}"
+
+
+class Subscription(models.Model):
+    """A newsletter or new-arrival alert subscription, confirmed by email (double opt-in) and
+    ended by the one-click link in every email."""
+
+    class Kind(models.TextChoices):
+        NEWSLETTER = "newsletter", _("Newsletter")
+        NEW_ARRIVALS = "new_arrivals", _("New arrivals in a category")
+
+    email = models.EmailField(_("email"))
+    member = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="subscriptions",
+        verbose_name=_("member"),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    category = models.ForeignKey(
+        "catalog.Category",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("category"),
+    )
+    created_at = models.DateTimeField(_("asked"), default=timezone.now)
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email", "kind", "category"],
+                name="subscription_once",
+                nulls_distinct=False,
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="newsletter", category__isnull=True)
+                | models.Q(kind="new_arrivals", category__isnull=False),
+                name="subscription_category_for_alerts",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.email}: {self.kind}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.confirmed_at is not None and self.unsubscribed_at is None

@@ -257,6 +257,14 @@ class Order(models.Model):
     )
     goods_total = _amount_field(_("goods"))
     discount_total = _amount_field(_("discounts"), default=Decimal(0))
+    # Of the discounts: the member level's percentage off the goods, and points redeemed.
+    level_name = models.CharField(_("level"), max_length=60, blank=True)
+    level_discount_percent = models.DecimalField(
+        _("level discount (%)"), max_digits=5, decimal_places=2, default=Decimal(0)
+    )
+    level_discount_total = _amount_field(_("level discount"), default=Decimal(0))
+    points_redeemed = models.PositiveIntegerField(_("points redeemed"), default=0)
+    points_discount_total = _amount_field(_("points discount"), default=Decimal(0))
     shipping_total = _amount_field(_("shipping"))
     insurance_total = _amount_field(_("insurance"), default=Decimal(0))
     fee_total = _amount_field(_("fees"), default=Decimal(0))

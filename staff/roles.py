@@ -36,6 +36,11 @@ CATALOG_VIEW = _perms("catalog", (*CATALOG_EDITED, "stockmovement"), ("view",))
 SHIPPING_ALL = _perms("orders", ("shippingzone", "shippingmethod", "shippingrate"))
 PAYMENTS_VIEW = _perms("orders", ("payment", "refund"), ("view",))
 SHOWCASE_ALL = _perms("staff", ("companypage", "companypageimage"))
+# Reviews are moderated by whoever looks after the catalog's content.
+REVIEWS_MODERATED = _perms("catalog", ("review",), ("change", "delete", "view")) | {
+    "catalog.view_reviewphoto"
+}
+POINTS_VIEW = _perms("members", ("pointsaccount", "pointsentry"), ("view",))
 FOLLOWUP_TEMPLATES_ALL = _perms("staff", ("followuptemplate",))
 FOLLOWUP_TEMPLATES_VIEW = _perms("staff", ("followuptemplate",), ("view",))
 # Inquiries and messages: everything for the manager; sales and customer service reach only
@@ -47,6 +52,10 @@ INQUIRIES_ALL = _perms("staff", ("inquiry",), ("change", "delete", "view")) | _p
 ROLES: dict[str, set[str]] = {
     MANAGER: CATALOG_ALL
     | SHOWCASE_ALL
+    | REVIEWS_MODERATED
+    | POINTS_VIEW
+    | _perms("members", ("level",))
+    | {"members.view_levelchange", "members.view_subscription"}
     | FOLLOWUP_TEMPLATES_ALL
     | INQUIRIES_ALL
     | {"staff.view_accessgrant", "staff.view_dispute", "staff.view_followupsent"}
@@ -60,6 +69,7 @@ ROLES: dict[str, set[str]] = {
     | {"members.view_distributor", "members.view_address", "orders.view_cart"}
     | {"orders.view_webhookevent"}
     | {"staff.view_dispute", "staff.view_followupsent"}
+    | POINTS_VIEW
     | {
         "orders.view_order",
         "orders.change_order",
@@ -69,7 +79,7 @@ ROLES: dict[str, set[str]] = {
     },
     SALES: CATALOG_VIEW | FOLLOWUP_TEMPLATES_VIEW | {SEES_OWN_CUSTOMERS},
     CUSTOMER_SERVICE: CATALOG_VIEW | FOLLOWUP_TEMPLATES_VIEW | {SEES_HANDED_OVER},
-    EDITOR: CATALOG_ALL | SHOWCASE_ALL,
+    EDITOR: CATALOG_ALL | SHOWCASE_ALL | REVIEWS_MODERATED,
 }
 
 
