@@ -511,6 +511,8 @@ class Subscription(models.Model):
     )
     created_at = models.DateTimeField(_("asked"), default=timezone.now)
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    # New-arrival alerts: products published after this went out in no alert yet.
+    last_sent_at = models.DateTimeField(_("last alert sent"), null=True, blank=True)
     unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True)
 
     class Meta:
