@@ -27,7 +27,7 @@ from catalog.models import StockMovement
 from catalog.services import stock_release
 from wholesale.money import Money, quantize
 
-from . import emails, states
+from . import emails, membership, states
 from .models import (
     Order,
     OrderEvent,
@@ -39,6 +39,7 @@ from .models import (
     RefundLine,
     Shipment,
 )
+from .points import order_points_earn, order_points_give_back
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +118,10 @@ def _move(order: Order, to_state: str, *, by, actor_label: str | None, reason: s
         _release_stock(order, by=by, why=reason)
     if to_state == OrderState.CANCELLED:
         _close_pending_payments(order)
+    if to_state == OrderState.PAID:
+        order_points_earn(order)
+    elif to_state in (OrderState.CANCELLED, OrderState.REFUNDED):
+        order_points_give_back(order)
     return order
 
 
@@ -291,6 +296,7 @@ def payment_succeeded(
                 reason=_("Payment received."),
             )
             emails.send_later("payment_confirmed", order_id=order_id)
+            membership.member_level_recompute_on_commit(order=order, event="paid")
         else:
             order_note(
                 order_id=order.pk,
@@ -513,6 +519,7 @@ def _refund_succeeded(order: Order, refund: Refund, *, by, provider_id: str) -> 
     )
     refund.status = Refund.Status.SUCCEEDED
     refund.provider_id = provider_id
+    membership.member_level_recompute_on_commit(order=order, event="refunded")
     OrderEvent.objects.create(
         order=order,
         kind=OrderEvent.Kind.REFUND,
@@ -523,3 +530,5 @@ def _refund_succeeded(order: Order, refund: Refund, *, by, provider_id: str) -> 
     )
     if order.refunded_total >= order.grand_total and order.state != OrderState.REFUNDED:
         _move(order, OrderState.REFUNDED, by=by, actor_label=None, reason=refund.reason)
+    else:
+        order_points_give_back(order)  # the refunded share
