@@ -1,4 +1,4 @@
-"""Reconciliation reads (RELIABILITY N1, N3, N4): what in the stock, the payments and the order
+"""Reconciliation reads (RELIABILITY N1, N2, N3, N4): what in the stock, the payments and the order
 history does not add up. Reads only; `manage.py orders_reconcile` prints them and fails when
 there is any. Each check returns a list of Problem, empty when all is well.
 
@@ -11,6 +11,10 @@ N1 stock
     is stock taken without an order (RELIABILITY F8);
   - a cancelled order never holds stock; no variant holds less than zero; every variant's
     stock is the sum of its ledger (catalog.selectors.stock_mismatches).
+N2 points (members.points)
+  - every balance equals the sum of its ledger entries; no order earned twice;
+  - a refunded or cancelled order's points have been given back (its entries net to zero,
+    or its earned points were taken back as far as the balance went).
 N3 orders ↔ payments
   - every order in a paid state (orders.states.PAID_STATES, refunded and disputed included:
     a refund is a Refund row beside the payment, which stays succeeded) has exactly one
@@ -37,10 +41,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
 
 from catalog.models import StockMovement, Variant
 from catalog.selectors import stock_mismatches
+from members.models import PointsEntry
+from members.points import ledger_mismatches
 
 from . import states
 from .models import Order, OrderEvent, OrderLine, OrderState, Payment, PaymentMethod, WebhookEvent
@@ -52,7 +58,7 @@ STRIPE_SUCCEEDED = "payment_intent.succeeded"
 
 @dataclass(frozen=True)
 class Problem:
-    check: str  # "N1", "N3" or "N4"
+    check: str  # "N1", "N2", "N3" or "N4"
     kind: str  # a short code, e.g. "sold_vs_held"
     subject: str  # what it is about: "variant ABC-S", "order W100001", "payment 12"
     detail: str
@@ -332,7 +338,49 @@ def _path_problem(state: str, path: list[tuple[str, str, str]]) -> str:
     return ""
 
 
-CHECKS = {"stock": stock_problems, "payments": payment_problems, "audit": audit_problems}
+# --- N2 points ----------------------------------------------------------------------------------
+
+
+def points_problems() -> list[Problem]:
+    """Balances that are not their ledger's sum, an order that earned twice, and refunded or
+    cancelled orders whose earned points were not taken back (nor spent points returned)."""
+    problems = [
+        Problem("N2", "balance", f"member {member_id}", f"balance {balance}, ledger {total}")
+        for member_id, balance, total in ledger_mismatches()
+    ]
+    Kind = PointsEntry.Kind
+    for order_id, count in (
+        PointsEntry.objects.filter(kind=Kind.EARN, order_id__isnull=False)
+        .values("order_id")
+        .annotate(count=Count("pk"))
+        .filter(count__gt=1)
+        .values_list("order_id", "count")
+    ):
+        problems.append(Problem("N2", "earned_twice", f"order id {order_id}", f"{count} earnings"))
+    entries = PointsEntry.objects.filter(order_id=OuterRef("pk")).order_by()
+    net = entries.values("order_id").annotate(total=Sum("points")).values("total")
+    # Earned points already spent elsewhere are taken back only as far as the balance went:
+    # such an order keeps a positive net by design, with its (partial) reversal written.
+    clamped = entries.filter(kind=Kind.REVERSE, points__lt=0)
+    not_given_back = (
+        Order.objects.filter(state__in=[OrderState.REFUNDED, OrderState.CANCELLED])
+        .annotate(net=Subquery(net), clamped=Exists(clamped))
+        .exclude(net=None)
+        .exclude(net=0)
+        .filter(Q(net__lt=0) | Q(clamped=False))
+        .order_by("pk")
+    )
+    for number, total in not_given_back.values_list("number", "net"):
+        problems.append(Problem("N2", "not_given_back", f"order {number}", f"net {total} points"))
+    return problems
+
+
+CHECKS = {
+    "stock": stock_problems,
+    "payments": payment_problems,
+    "audit": audit_problems,
+    "points": points_problems,
+}
 
 
 def reconcile(*, only: list[str] | None = None) -> dict[str, list[Problem]]:

@@ -1,8 +1,8 @@
 """``manage.py orders_reconcile``: stock, payments and order history that do not add up
-(RELIABILITY N1, N3, N4; the checks are described in orders/reconcile.py).
+(RELIABILITY N1, N2, N3, N4; the checks are described in orders/reconcile.py).
 
 Prints one line per problem and a count per check; exits 1 when anything is off, so a cron
-job or CI step fails loudly. ``--only stock,payments,audit`` runs some of the checks.
+job or CI step fails loudly. ``--only stock,points,payments,audit`` runs some of the checks.
 """
 
 from __future__ import annotations
@@ -11,7 +11,12 @@ from django.core.management.base import BaseCommand, CommandError
 
 from orders.reconcile import CHECKS, reconcile
 
-TITLES = {"stock": "N1 stock", "payments": "N3 orders ↔ payments", "audit": "N4 audit"}
+TITLES = {
+    "stock": "N1 stock",
+    "points": "N2 points",
+    "payments": "N3 orders ↔ payments",
+    "audit": "N4 audit",
+}
 
 
 class Command(BaseCommand):

@@ -1,6 +1,7 @@
 """Reconciliation (RELIABILITY N1, N3, N4): a shop run through the services reconciles, and each
 kind of mismatch planted behind the services' back is found, by the reads and the command."""
 
+import io
 from datetime import timedelta
 from decimal import Decimal
 
@@ -16,7 +17,13 @@ from catalog.models import StockMovement, Variant
 from catalog.services import stock_release, stock_take
 from orders import lifecycle
 from orders.models import Order, OrderEvent, OrderState, Payment, PaymentMethod, WebhookEvent
-from orders.reconcile import audit_problems, payment_problems, reconcile, stock_problems
+from orders.reconcile import (
+    audit_problems,
+    payment_problems,
+    points_problems,
+    reconcile,
+    stock_problems,
+)
 from tests.factories import DistributorFactory, ProductFactory, StaffFactory, place_order
 from wholesale.money import Money
 
@@ -308,4 +315,35 @@ class TestTheCommand:
         call_command("orders_reconcile", only="payments,audit")
         assert "N1" not in capsys.readouterr().out
         with pytest.raises(CommandError, match="Unknown check"):
-            call_command("orders_reconcile", only="points")
+            call_command("orders_reconcile", only="weather")
+
+
+class TestPoints:
+    """N2: balances against the ledger, orders earning twice, points not given back."""
+
+    def test_a_paid_then_refunded_order_reconciles(self, buyer):
+        size = ProductFactory(variants__stock=100).variants.first()
+        order = place_order(buyer, {size: 60})
+        finance = finance_user()
+        lifecycle.bank_transfer_confirm(order_id=order.pk, by=finance)
+        assert points_problems() == []
+        lifecycle.refund_create(order_id=order.pk, by=finance, reason="Returned")
+        assert points_problems() == []
+
+    def test_finds_what_does_not_add_up(self, buyer):
+        from members.models import PointsAccount, PointsEntry
+
+        size = ProductFactory(variants__stock=100).variants.first()
+        order = place_order(buyer, {size: 60})
+        finance = finance_user()
+        lifecycle.bank_transfer_confirm(order_id=order.pk, by=finance)
+        # Planted behind the services' back: a second earning, a balance off its ledger,
+        # and the order refunded without its points taken back.
+        PointsEntry.objects.create(
+            member=buyer, kind="earn", points=5, reason="x", order_id=order.pk
+        )
+        PointsAccount.objects.filter(member=buyer).update(balance=F("balance") + 1)
+        Order.objects.filter(pk=order.pk).update(state=OrderState.REFUNDED)
+        assert kinds(points_problems()) == {"earned_twice", "balance", "not_given_back"}
+        with pytest.raises(CommandError):
+            call_command("orders_reconcile", "--only", "points", stdout=io.StringIO())
