@@ -70,3 +70,19 @@ def test_many_small_redemptions_never_overdraw():
     assert outcomes.count("redeemed") == 3 and outcomes.count("refused") == 3
     assert points.points_balance(member) == 100
     assert not points.ledger_mismatches()
+
+
+def test_l4_twenty_redemptions_of_100_to_600_against_1000_points():
+    member = UserFactory()
+    points.points_earn(
+        member=member, amount=Decimal("1000"), multiplier=Decimal(1), order_id=1, order_number="W1"
+    )
+    amounts = [100 + (index * 137) % 501 for index in range(20)]
+    redeem_together(member, amounts)
+    redeemed = -sum(
+        PointsEntry.objects.filter(member=member, kind="redeem").values_list("points", flat=True)
+    )
+    ledger = sum(PointsEntry.objects.filter(member=member).values_list("points", flat=True))
+    balance = points.points_balance(member)
+    print(f"\nL4: redeemed {redeemed} of 1000, balance {balance}, ledger {ledger}")
+    assert redeemed <= 1000 and balance >= 0 and balance == ledger == 1000 - redeemed
