@@ -2,6 +2,7 @@
 and the invariants behind them (RELIABILITY N2): the balance equals the sum of the ledger and
 is never negative, whatever sequence of operations runs."""
 
+import importlib
 from datetime import timedelta
 from decimal import Decimal
 
@@ -219,3 +220,20 @@ def test_any_sequence_keeps_the_balance_equal_to_the_ledger_and_never_negative(s
         assert balance >= 0
         assert balance == ledger_sum(member)
     assert not [m for m in points.ledger_mismatches() if m[0] == member.pk]
+
+
+def test_the_nightly_job_expires_points(settings):
+    from wholesale.celery import app
+
+    member = UserFactory()
+    earn(member, "100")
+    name = settings.CELERY_BEAT_SCHEDULE["members-points-expire"]["task"]
+    importlib.import_module(name.rpartition(".")[0])  # what the worker's autodiscovery does
+    task = app.tasks[name]
+    assert task.apply().get() == 0  # nothing due yet
+    from unittest.mock import patch
+
+    later = timezone.now() + timedelta(days=366)
+    with patch("members.points.timezone.now", return_value=later):
+        assert task.apply().get() == 1
+    assert points.points_balance(member) == 0
