@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from . import presenters, selectors, services
+from .audience import MemberDiscount, member_discount, member_price
 from .cache import (
     cached_count,
     cached_fragment,
@@ -44,22 +45,34 @@ class Audience:
     """Who a catalog page is rendered for, as far as its cached content differs.
 
     Guests never get the order form (it posts to their cart), so a guest page can be shared.
-    Member levels will add their discount here; until then all price-seeing members agree.
+    A member whose level gives a discount sees their own price beside the list price: members
+    of one level share pages, and no other member is shown them.
     """
 
     show_prices: bool
     order_form: bool
+    discount: MemberDiscount | None = None
 
     @property
     def key(self) -> str:
         if not self.show_prices:
             return "no-prices"
+        if self.discount is not None:
+            return f"prices-member-{self.discount.key}"
         return "prices-member" if self.order_form else "prices-guest"
 
 
 def _audience(request) -> Audience:
     show_prices = selectors.prices_visible_to(request.user)
-    return Audience(show_prices, show_prices and request.user.is_authenticated)
+    member = show_prices and request.user.is_authenticated
+    return Audience(show_prices, member, member_discount(request.user) if member else None)
+
+
+def _member_prices(rows, discount: MemberDiscount | None) -> dict:
+    """{tier's first quantity: the member's price} for a tier table."""
+    if discount is None:
+        return {}
+    return {row.min_quantity: member_price(row.unit_price, discount.percent) for row in rows}
 
 
 def _currency(request) -> str:
@@ -246,6 +259,10 @@ def product_detail(request, slug):
             "pictures": pictures,
             "product": product,
             "variant_prices": selectors.variant_prices(page) if show_prices else {},
+            "member_discount": audience.discount,
+            "member_prices": _member_prices(page.tier_rows, audience.discount)
+            if show_prices
+            else {},
             "order_form": audience.order_form,
             "csrf_marker": mark_safe(CSRF_MARKER),  # noqa: S308 - a constant comment
             "page_meta": {

@@ -8,6 +8,7 @@ from django.utils.translation import ngettext
 
 from wholesale.admin import ReadOnlyAdminMixin, ScopedCountryFilter
 
+from .admin_levels import LevelChangeInline
 from .models import ADDRESS_FIELDS, Address, Distributor, User
 from .services import distributor_set_status
 
@@ -107,6 +108,7 @@ class DistributorAdmin(admin.ModelAdmin):
     autocomplete_fields = ("user",)
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     actions = ("approve", "reject")
+    inlines = (LevelChangeInline,)
     fieldsets = (
         (None, {"fields": ("user", "company_name", "contact_name", "country", "business_type")}),
         (_("Contact"), {"fields": ("phone", "website", "tax_number")}),

@@ -4,8 +4,10 @@ Placing an order is one transaction: the member's cart row is locked (so two sub
 cart run one after the other, and the second finds the order the first placed), the cart is
 priced again from the database, stock is taken for every line with row locks in pk order, the
 order and its lines are written with the prices and tiers of this moment, and the cart is
-emptied. Anything refused raises a ValidationError (or Http404 for an address that is not the
-member's) and leaves nothing behind.
+emptied. The member's level discount (orders.membership) comes off the goods as its own
+line; the minimum order amount, free shipping and insurance are reckoned on the goods before
+it, as the cart shows them. Anything refused raises a ValidationError (or Http404 for an
+address that is not the member's) and leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from members.models import Address
 from wholesale.money import Money
 
 from . import emails, selectors, shipping
+from .membership import LevelDiscount, level_discount_for
 from .models import (
     Cart,
     CartLine,
@@ -102,6 +105,7 @@ class CheckoutQuote:
     insurance_base: Money
     dropship: bool
     totals: OrderTotals | None  # None until a shipping method serves the order
+    level: LevelDiscount | None = None
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -128,8 +132,10 @@ def checkout_quote(
     dropship: bool = False,
     currency: str | None = None,
     rate: Decimal = Decimal(1),
+    level: LevelDiscount | None = None,
 ) -> CheckoutQuote:
-    """What the cart costs delivered to `country` by `method_code`. One query (the rates)."""
+    """What the cart costs delivered to `country` by `method_code`, with the member's
+    `level` discount off the goods. One query (the rates)."""
     base = settings.WHOLESALE_BASE_CURRENCY
     currency = currency or base
     zero = Money(Decimal(0), base)
@@ -158,6 +164,7 @@ def checkout_quote(
             shipping=method.price,
             insurance=insurance,
             fee=dropship_fee() if dropship else zero,
+            level_percent=level.percent if level else Decimal(0),
             currency=currency,
             rate=rate,
         )
@@ -172,6 +179,7 @@ def checkout_quote(
         dropship=dropship,
         totals=totals,
         problems=problems,
+        level=level,
     )
 
 
@@ -286,6 +294,7 @@ def _place(
         dropship=dropship,
         currency=currency,
         rate=rate,
+        level=level_discount_for(member),
     )
     if quote.problems:
         raise ValidationError([ValidationError(problem, code="cart") for problem in quote.problems])
@@ -312,6 +321,9 @@ def _place(
         exchange_rate=totals.rate,
         goods_total=totals.goods.amount,
         discount_total=totals.discount.amount,
+        level_name=quote.level.name if quote.level else "",
+        level_discount_percent=totals.level_percent,
+        level_discount_total=totals.level_discount.amount,
         shipping_total=totals.shipping.amount,
         insurance_total=totals.insurance.amount,
         fee_total=totals.fee.amount,

@@ -38,6 +38,7 @@ from .checkout import (
 )
 from .checkout import payment_methods_offered as offered_payment_methods
 from .forms import NEW_ADDRESS, CheckoutAddressForm, DeliveryForm, ReviewForm
+from .membership import level_discount_for, level_line
 from .models import Order, PaymentMethod
 from .order_selectors import orders_of
 from .selectors import CartView
@@ -131,6 +132,7 @@ def delivery(request):
             "own": [address for address in book if not address.is_end_customer],
             "end_customers": [address for address in book if address.is_end_customer],
             "dropship_fee": dropship_fee(),
+            "level_line": level_line(cart.goods_total, level_discount_for(member)),
             "step": 1,
         },
         status=status,
@@ -142,7 +144,9 @@ def _new_address_initial(member) -> dict:
     return {"country": distributor.country.code} if distributor and distributor.country else {}
 
 
-def _quote(cart: CartView, address: Address, *, method_code, insured, dropship) -> CheckoutQuote:
+def _quote(
+    cart: CartView, address: Address, *, method_code, insured, dropship, level
+) -> CheckoutQuote:
     """The quote for the chosen method, or for the cheapest when none (or a bad one) is chosen."""
     quote = checkout_quote(
         cart=cart,
@@ -150,6 +154,7 @@ def _quote(cart: CartView, address: Address, *, method_code, insured, dropship) 
         method_code=method_code,
         insured=insured,
         dropship=dropship,
+        level=level,
     )
     if quote.method is None and quote.options:
         quote = checkout_quote(
@@ -158,6 +163,7 @@ def _quote(cart: CartView, address: Address, *, method_code, insured, dropship) 
             method_code=quote.options[0].method_code,
             insured=insured,
             dropship=dropship,
+            level=level,
         )
     return quote
 
@@ -290,7 +296,14 @@ def review(request):
         insured, method_code, payment_method, note = True, None, None, ""
     if payment_method not in payment_methods:
         payment_method = payment_methods[0] if payment_methods else ""
-    quote = _quote(cart, address, method_code=method_code, insured=insured, dropship=dropship)
+    quote = _quote(
+        cart,
+        address,
+        method_code=method_code,
+        insured=insured,
+        dropship=dropship,
+        level=level_discount_for(member),
+    )
     errors = []
     if posted:
         form = ReviewForm(

@@ -6,6 +6,7 @@ from wholesale.celery import email_task
 
 from . import emails, stripe_gateway
 from .lifecycle import orders_expire_unpaid
+from .membership import member_level_recompute, members_level_recompute_all
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -30,3 +31,17 @@ def stripe_session_expire_task(session_id: str) -> bool:
     """Close a cancelled order's open Checkout Session at Stripe (idempotent: expiring an
     expired session is refused by Stripe and logged)."""
     return stripe_gateway.session_expire(session_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def member_level_recompute_task(member_id: int, reason: str = "") -> bool:
+    """A member's level after a payment or a refund (orders.membership). Idempotent: the
+    level is set from the figures read under the distributor's lock, and an unchanged level
+    records nothing."""
+    return member_level_recompute(member=member_id, reason=reason or None) is not None
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def members_level_recompute_all_task() -> int:
+    """Beat job (nightly): every member's level from their last 12 months, so levels lapse."""
+    return members_level_recompute_all()

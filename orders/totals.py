@@ -4,6 +4,9 @@ Prices live in the base currency. An order charged in another currency converts 
 price once (rounded to that currency's minor unit), multiplies, and adds up: every line, and
 the invoice as a whole, then adds up exactly in the currency the buyer pays, whatever the rate.
 The same total is kept in the base currency, computed from the base amounts, for reporting.
+
+A member level's discount is a percentage of the goods, taken in each currency from that
+currency's goods total (so it adds up exactly in both), and is part of the discounts.
 """
 
 from __future__ import annotations
@@ -35,12 +38,20 @@ class OrderTotals:
     rate: Decimal
     lines: tuple[ChargedLine, ...]
     goods: Money
-    discount: Money
+    discount: Money  # every discount, the level's included
+    level_percent: Decimal
+    level_discount: Money
+    level_discount_base: Money
     shipping: Money
     insurance: Money
     fee: Money
     grand_total: Money
     grand_total_base: Money
+
+    @property
+    def other_discount(self) -> Money:
+        """The discounts besides the level's."""
+        return self.discount - self.level_discount
 
 
 def convert(amount: Money, *, rate: Decimal, currency: str) -> Money:
@@ -63,10 +74,18 @@ def order_totals(
     insurance: Money,
     fee: Money,
     discount: Money | None = None,
+    level_percent: Decimal = Decimal(0),
     currency: str,
     rate: Decimal = Decimal(1),
 ) -> OrderTotals:
-    """The order's amounts in `currency`; every input amount is in the base currency."""
+    """The order's amounts in `currency`; every input amount is in the base currency.
+
+    `level_percent` (0 to 100) comes off the goods on top of `discount`.
+    """
+    if isinstance(level_percent, float):
+        raise TypeError("A percentage is a Decimal, never a float.")
+    if not 0 <= level_percent <= 100:
+        raise ValueError("A level discount is between 0 and 100 percent.")
     base = shipping.currency
     zero_base = Money(Decimal(0), base)
     discount = discount or zero_base
@@ -79,7 +98,8 @@ def order_totals(
         charged.append(ChargedLine(line.quantity, line.unit_price_base, unit, total))
     zero = Money(Decimal(0), currency)
     goods = sum((line.total for line in charged), zero).quantized()
-    discount_charged = convert(discount, rate=rate, currency=currency)
+    level_charged = Money(quantize(goods.amount * level_percent / 100, currency), currency)
+    discount_charged = convert(discount, rate=rate, currency=currency) + level_charged
     shipping_charged = convert(shipping, rate=rate, currency=currency)
     insurance_charged = convert(insurance, rate=rate, currency=currency)
     fee_charged = convert(fee, rate=rate, currency=currency)
@@ -91,7 +111,8 @@ def order_totals(
         ),
         zero_base,
     )
-    grand_base = goods_base - discount + shipping + insurance + fee
+    level_base = Money(quantize(goods_base.amount * level_percent / 100, base), base)
+    grand_base = goods_base - discount - level_base + shipping + insurance + fee
     if grand.amount < 0:
         raise ValueError("A discount larger than the order.")
     return OrderTotals(
@@ -100,6 +121,9 @@ def order_totals(
         lines=tuple(charged),
         goods=goods,
         discount=discount_charged,
+        level_percent=level_percent,
+        level_discount=level_charged,
+        level_discount_base=level_base,
         shipping=shipping_charged,
         insurance=insurance_charged,
         fee=fee_charged,

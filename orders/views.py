@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from . import selectors, services
 from .forms import CartAddForm, CartLineForm, QuickOrderForm
+from .membership import level_discount_for, level_line
 
 
 def _safe_next(request) -> str:
@@ -34,6 +35,7 @@ def _render_cart(request, *, status=200, line_errors=None):
             "cart": view,
             "cart_count": view.line_count,  # the header's count, without asking again
             "order_refusal": selectors.order_refusal(member=request.user),
+            "level_line": level_line(view.goods_total, level_discount_for(request.user)),
             "line_errors": line_errors or {},
         },
         status=status,
