@@ -28,7 +28,17 @@ from .images import (
     validate_image_upload,
 )
 from .locks import lock_variants
-from .models import Category, PriceTier, Product, ProductImage, StockMovement, Variant
+from .models import (
+    Category,
+    PriceTier,
+    Product,
+    ProductImage,
+    Review,
+    ReviewPhoto,
+    StockMovement,
+    Variant,
+)
+from .reviews import review_moderate
 from .services import product_publish, product_refresh, product_unpublish, stock_adjust
 
 TREE_SEPARATOR = " › "
@@ -522,3 +532,122 @@ class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("SKU"), ordering="variant__sku")
     def variant_sku(self, obj):
         return obj.variant.sku
+
+
+# --- Reviews ----------------------------------------------------------------------------------
+
+REVIEW_THUMB_SIDE = 120
+
+
+class ReviewPhotoInline(admin.TabularInline):
+    """A review's photos, to look at: buyers upload them, staff approve or reject the review."""
+
+    model = ReviewPhoto
+    fields = ["thumbnail", "width", "height", "position"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("photo"))
+    def thumbnail(self, obj):
+        if not obj.image:
+            return ""
+        scale = min(1, REVIEW_THUMB_SIDE / max(obj.width or 1, obj.height or 1))
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener"><img src="{}" width="{}" height="{}"'
+            ' loading="lazy" alt=""></a>',
+            obj.image.url,
+            obj.image.url,
+            round((obj.width or REVIEW_THUMB_SIDE) * scale),
+            round((obj.height or REVIEW_THUMB_SIDE) * scale),
+        )
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    """Moderation: buyers write reviews (orders.reviews), staff approve or reject them here.
+    Approving, rejecting or deleting retires the catalog's cached pages (catalog.reviews)."""
+
+    list_display = [
+        "created_at",
+        "product",
+        "member",
+        "rating",
+        "title",
+        "photo_count",
+        "status",
+        "moderated_by",
+    ]
+    list_filter = ["status", "rating", "created_at"]
+    list_select_related = ["product", "member", "moderated_by"]
+    search_fields = ["title", "text", "product__name", "member__email"]
+    fields = [
+        "product",
+        "member",
+        "rating",
+        "title",
+        "text",
+        "status",
+        "created_at",
+        "moderated_at",
+        "moderated_by",
+    ]
+    readonly_fields = [
+        "product",
+        "member",
+        "rating",
+        "title",
+        "text",
+        "created_at",
+        "moderated_at",
+        "moderated_by",
+    ]
+    inlines = [ReviewPhotoInline]
+    actions = ["approve", "reject"]
+    ordering = ["-created_at", "-pk"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(photo_total=Count("photos"))
+
+    def has_add_permission(self, request):
+        return False  # reviews come from buyers who received the product
+
+    @admin.display(description=_("photos"), ordering="photo_total")
+    def photo_count(self, obj):
+        return obj.photo_total
+
+    def save_model(self, request, obj, form, change):
+        if "status" not in form.changed_data:
+            return
+        review_moderate(
+            reviews=Review.objects.filter(pk=obj.pk), status=obj.status, by=request.user
+        )
+        obj.refresh_from_db()
+
+    def _moderate(self, request, queryset, status, message):
+        count = review_moderate(reviews=queryset, status=status, by=request.user)
+        self.message_user(request, message(count) % {"count": count}, messages.SUCCESS)
+
+    @admin.action(description=_("Approve selected reviews"), permissions=["change"])
+    def approve(self, request, queryset):
+        self._moderate(
+            request,
+            queryset,
+            Review.Status.APPROVED,
+            lambda n: ngettext("%(count)d review approved.", "%(count)d reviews approved.", n),
+        )
+
+    @admin.action(description=_("Reject selected reviews"), permissions=["change"])
+    def reject(self, request, queryset):
+        self._moderate(
+            request,
+            queryset,
+            Review.Status.REJECTED,
+            lambda n: ngettext("%(count)d review rejected.", "%(count)d reviews rejected.", n),
+        )
