@@ -28,6 +28,13 @@ from django.utils.translation import gettext as _
 from catalog.models import StockMovement
 from catalog.services import OutOfStock, stock_take
 from members.models import Address
+from members.points import (
+    RedeemLimits,
+    points_balance,
+    points_redeem,
+    points_value,
+    redeem_limits,
+)
 from wholesale.money import Money
 
 from . import emails, selectors, shipping
@@ -107,6 +114,8 @@ class CheckoutQuote:
     totals: OrderTotals | None  # None until a shipping method serves the order
     level: LevelDiscount | None = None
     problems: list[str] = field(default_factory=list)
+    points: int = 0  # points redeemed on the order
+    points_limits: RedeemLimits | None = None  # what the member may redeem on it
 
     @property
     def ready(self) -> bool:
@@ -133,9 +142,13 @@ def checkout_quote(
     currency: str | None = None,
     rate: Decimal = Decimal(1),
     level: LevelDiscount | None = None,
+    points: int = 0,
+    points_balance: int = 0,
 ) -> CheckoutQuote:
     """What the cart costs delivered to `country` by `method_code`, with the member's
-    `level` discount off the goods. One query (the rates)."""
+    `level` discount off the goods and `points` redeemed (from a balance of `points_balance`,
+    within the points rules). One query (the rates), two more with points (rules, nothing
+    else: the balance is the caller's)."""
     base = settings.WHOLESALE_BASE_CURRENCY
     currency = currency or base
     zero = Money(Decimal(0), base)
@@ -157,6 +170,17 @@ def checkout_quote(
     elif options and method is None and method_code:
         problems.append(_("Choose one of the shipping methods offered."))
     insurance = insurance_price(cart.goods_total) if insured and lines else zero
+    level_percent = level.percent if level else Decimal(0)
+    limits, points_off = None, zero
+    if points_balance or points:
+        # The cap applies to the goods after the level discount.
+        after_level = cart.goods_total.amount * (100 - level_percent) / 100
+        limits = redeem_limits(balance=points_balance, goods_base=after_level)
+        problem = _points_problem(points, limits)
+        if problem:
+            problems.append(problem)
+        elif points:
+            points_off = Money(points_value(points), base)
     totals = None
     if method is not None:
         totals = order_totals(
@@ -164,7 +188,8 @@ def checkout_quote(
             shipping=method.price,
             insurance=insurance,
             fee=dropship_fee() if dropship else zero,
-            level_percent=level.percent if level else Decimal(0),
+            discount=points_off,
+            level_percent=level_percent,
             currency=currency,
             rate=rate,
         )
@@ -180,7 +205,24 @@ def checkout_quote(
         totals=totals,
         problems=problems,
         level=level,
+        points=points if points_off.amount else 0,
+        points_limits=limits,
     )
+
+
+def _points_problem(points: int, limits: RedeemLimits) -> str | None:
+    """Why `points` cannot be redeemed on this order, or None (B4: a clear message)."""
+    if not points:
+        return None
+    if points < 0:
+        return _("Points to use cannot be negative.")
+    if points > limits.balance:
+        return _("You hold %(balance)d points.") % {"balance": limits.balance}
+    if points < limits.minimum:
+        return _("Use at least %(minimum)d points at a time.") % {"minimum": limits.minimum}
+    if points > limits.maximum:
+        return _("This order can take at most %(maximum)d points.") % {"maximum": limits.maximum}
+    return None
 
 
 def cart_fingerprint(cart: CartView) -> str:
@@ -207,6 +249,7 @@ def order_place(
     currency: str | None = None,
     rate: Decimal = Decimal(1),
     cart_fingerprint: str | None = None,
+    points: int = 0,
 ) -> Order:
     """Place the member's cart as an order, or return the order this checkout already placed.
 
@@ -237,6 +280,7 @@ def order_place(
                 currency=currency,
                 rate=rate,
                 expected_cart=cart_fingerprint,
+                points=points,
             )
     except OutOfStock as exc:
         raise ValidationError(
@@ -265,6 +309,7 @@ def _place(
     currency,
     rate,
     expected_cart,
+    points=0,
 ) -> Order:
     cart = Cart.objects.select_for_update().filter(member=member).first()
     placed = Order.objects.filter(member=member, checkout_key=checkout_key).first()
@@ -295,6 +340,8 @@ def _place(
         currency=currency,
         rate=rate,
         level=level_discount_for(member),
+        points=points,
+        points_balance=points_balance(member) if points else 0,
     )
     if quote.problems:
         raise ValidationError([ValidationError(problem, code="cart") for problem in quote.problems])
@@ -324,6 +371,8 @@ def _place(
         level_name=quote.level.name if quote.level else "",
         level_discount_percent=totals.level_percent,
         level_discount_total=totals.level_discount.amount,
+        points_redeemed=quote.points,
+        points_discount_total=totals.other_discount.amount,
         shipping_total=totals.shipping.amount,
         insurance_total=totals.insurance.amount,
         fee_total=totals.fee.amount,
@@ -353,6 +402,16 @@ def _place(
     )
     order.number = _next_number(order)
     Order.objects.filter(pk=order.pk).update(number=order.number)
+    if quote.points:
+        # Under the member's points row lock: a second checkout spending the same points
+        # waits here and is refused, and this whole order with it.
+        points_redeem(
+            member=member,
+            points=quote.points,
+            goods_base=view.goods_total.amount - totals.level_discount_base.amount,
+            order_id=order.pk,
+            order_number=order.number,
+        )
     lines = []
     charged = iter(totals.lines)
     for position, (product, line) in enumerate(_orderable_lines(view)):

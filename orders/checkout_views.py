@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from members.models import Address
+from members.points import points_balance
 from members.selectors import address_for, addresses_for, distributor_for
 from members.services import address_create
 
@@ -145,27 +146,37 @@ def _new_address_initial(member) -> dict:
 
 
 def _quote(
-    cart: CartView, address: Address, *, method_code, insured, dropship, level
+    cart: CartView,
+    address: Address,
+    *,
+    method_code,
+    insured,
+    dropship,
+    level,
+    points=0,
+    balance=0,
 ) -> CheckoutQuote:
     """The quote for the chosen method, or for the cheapest when none (or a bad one) is chosen."""
-    quote = checkout_quote(
-        cart=cart,
-        country=address.country.code,
-        method_code=method_code,
-        insured=insured,
-        dropship=dropship,
-        level=level,
-    )
+    choice = {
+        "cart": cart,
+        "country": address.country.code,
+        "insured": insured,
+        "dropship": dropship,
+        "level": level,
+        "points": points,
+        "points_balance": balance,
+    }
+    quote = checkout_quote(method_code=method_code, **choice)
     if quote.method is None and quote.options:
-        quote = checkout_quote(
-            cart=cart,
-            country=address.country.code,
-            method_code=quote.options[0].method_code,
-            insured=insured,
-            dropship=dropship,
-            level=level,
-        )
+        quote = checkout_quote(method_code=quote.options[0].method_code, **choice)
     return quote
+
+
+def _points_asked(request) -> int:
+    """The points the review form asks to use; anything but a whole number ≥ 0 is 0 here (the
+    form reports it)."""
+    raw = str(request.POST.get("points", "")).strip()[:12]
+    return int(raw) if raw.isdigit() else 0
 
 
 def _recently_placed(member) -> Order | None:
@@ -212,6 +223,7 @@ def _place_as_shown(request, payment_methods) -> tuple[HttpResponse | None, int]
             dropship=dropship,
             note=form.cleaned_data["note"],
             cart_fingerprint=str(request.POST.get("quoted_cart", ""))[:64],
+            points=form.cleaned_data["points"] or 0,
         )
     except ValidationError as error:
         codes = {e.code for e in error.error_list}
@@ -303,6 +315,8 @@ def review(request):
         insured=insured,
         dropship=dropship,
         level=level_discount_for(member),
+        points=_points_asked(request) if posted else 0,
+        balance=points_balance(member),
     )
     errors = []
     if posted:

@@ -164,6 +164,18 @@ class ReviewForm(forms.Form):
     # totals is shown again with its own totals before anything is placed.
     quoted_method = forms.CharField(required=False, max_length=50, widget=forms.HiddenInput)
     quoted_insured = forms.CharField(required=False, max_length=1, widget=forms.HiddenInput)
+    points = forms.IntegerField(
+        label=gettext_lazy("Points to use"),
+        required=False,
+        min_value=0,
+        max_value=10_000_000,
+        error_messages={
+            "invalid": gettext_lazy("Enter a whole number of points."),
+            "min_value": gettext_lazy("Points to use cannot be negative."),
+            "max_value": gettext_lazy("You do not hold that many points."),
+        },
+    )
+    quoted_points = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
     def __init__(self, *args, method_codes=(), payment_methods=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -180,8 +192,11 @@ class ReviewForm(forms.Form):
 
     @property
     def shown_choice_changed(self) -> bool:
-        """Whether the buyer changed the method or the insurance since the totals were shown."""
+        """Whether the buyer changed the method, the insurance or the points to use since the
+        totals were shown."""
         data = self.cleaned_data
-        return data["quoted_method"] != data["shipping_method"] or data["quoted_insured"] != (
-            "1" if data["insured"] else "0"
+        return (
+            data["quoted_method"] != data["shipping_method"]
+            or data["quoted_insured"] != ("1" if data["insured"] else "0")
+            or (data["points"] or 0) != (data["quoted_points"] or 0)
         )
