@@ -7,4 +7,5 @@ class CatalogConfig(AppConfig):
     verbose_name = _("Catalog")
 
     def ready(self):
-        from . import signals  # noqa: F401
+        # audience looks up a member's discount at login
+        from . import audience, signals  # noqa: F401

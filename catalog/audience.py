@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in
 from django.core.cache import cache
 from django.db import transaction
@@ -43,13 +44,22 @@ def _key(user_id: int) -> str:
 
 def _read_level(user) -> tuple[str, str]:
     """(percent, level name) of the user's active level with a discount, else ("0", "")."""
-    distributor = getattr(user, "distributor", None)
-    if distributor is None or distributor.level_id is None:
+    # One query through the user model, leaving the user object untouched: reading
+    # `user.distributor` here would cache "no distributor" on it, which a profile completed
+    # later in the same request (or test) could not undo.
+    row = (
+        get_user_model()
+        ._default_manager.filter(pk=user.pk)
+        .values_list(
+            "distributor__level__discount_percent",
+            "distributor__level__name",
+            "distributor__level__is_active",
+        )
+        .first()
+    )
+    if row is None or row[0] is None or not row[2] or row[0] <= 0:
         return ("0", "")
-    level = distributor.level
-    if not level.is_active or level.discount_percent <= 0:
-        return ("0", "")
-    return (str(level.discount_percent), level.name)
+    return (str(row[0]), row[1])
 
 
 def _version(found: dict) -> str:

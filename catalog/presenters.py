@@ -8,12 +8,13 @@ translated and formatted, and the templates only place them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
@@ -22,6 +23,7 @@ from django.utils.translation import gettext as _
 from wholesale.money import Money, format_money
 
 from .models import Product, ProductImage
+from .reviews import NO_REVIEWS, rating_summaries, stars_html
 
 CURRENT = mark_safe(' class="current" aria-current="page"')  # a constant, no data in it
 CARD_SIZES = "(min-width: 1024px) 280px, (min-width: 720px) 33vw, 50vw"
@@ -44,6 +46,8 @@ class Card:
     price: str | None
     facts: str
     picture: Picture | None
+    rating: str = ""  # stars and review count (safe HTML), "" without reviews
+    product_id: int = 0  # for the "♡ Save" button (favorite_buttons)
 
 
 def picture(image: ProductImage, *, size: str, alt: str) -> Picture | None:
@@ -78,6 +82,8 @@ def product_cards(products: Iterable[Product], *, show_prices: bool) -> list[Car
     moq_label = _("MOQ %(moq)s")
     made_to_order = _("made to order")
     cards = []
+    products = list(products)
+    ratings = rating_summaries(product.pk for product in products)  # one query for the page
     for product in products:
         images = product.images.all()
         price = None
@@ -93,6 +99,8 @@ def product_cards(products: Iterable[Product], *, show_prices: bool) -> list[Car
                 price=price,
                 facts=facts,
                 picture=picture(images[0], size="medium", alt=product.name) if images else None,
+                rating=stars_html(ratings.get(product.pk, NO_REVIEWS)),
+                product_id=product.pk,
             )
         )
     return cards
@@ -151,6 +159,8 @@ def card_grid_html(cards: list[Card], *, show_prices: bool) -> SafeString:
         '<p class="login-to-see">{}</p>', _("Log in to see wholesale prices")
     )
 
+    save = favorite_buttons()
+
     def items():
         for card in cards:
             if card.picture:
@@ -163,16 +173,60 @@ def card_grid_html(cards: list[Card], *, show_prices: bool) -> SafeString:
                 price = format_html('<p class="price">{}</p>', card.price)
             else:
                 price = ""
-            yield (card.url, thumb, card.name, price, card.facts)
+            yield (card.url, thumb, card.name, card.rating, price, card.facts, save(card))
 
     return format_html(
-        '<ul class="grid">{}</ul>',
+        '<ul class="grid">{}</ul>{}',
         format_html_join(
             "\n",
             '<li class="card"><a href="{}"><div class="thumb">{}</div><div class="body">'
-            '<h3 class="name">{}</h3>{}<p class="muted">{}</p></div></a></li>',
+            '<h3 class="name">{}</h3>{}{}<p class="muted">{}</p></div></a>{}</li>',
             items(),
         ),
+        favorites_script(),
+    )
+
+
+# The "♡ Save" button of members' favorites. The grid is cached and shared, so the button is
+# the same for every visitor: a GET form to a confirmation page, which static/js/favorites.js
+# turns into a POST and marks "♥ Saved" for a logged-in member (see members.favorites_views).
+_FAVORITE_FORM = (
+    '<form method="get" action="{}" class="favorite-form" data-favorite="{}"'
+    ' data-remove-url="{}" style="margin: 0; padding: 0 10px 10px">'
+    '<input type="hidden" name="next" value="{}">'
+    '<button type="submit" class="link favorite-button" aria-pressed="false"'
+    ' data-saved-label="{}">{}</button></form>'
+)
+
+
+def favorite_buttons() -> Callable[[Card], SafeString]:
+    """A function giving a card's "♡ Save" button, its URLs resolved once per grid."""
+    sentinel = "987654321"
+    add = reverse("members:favorite_add", args=[sentinel])
+    remove = reverse("members:favorite_remove", args=[sentinel])
+    save, saved = _("♡ Save"), _("♥ Saved")
+
+    def button(card: Card) -> SafeString:
+        pk = str(card.product_id)
+        return format_html(
+            _FAVORITE_FORM,
+            add.replace(sentinel, pk),
+            pk,
+            remove.replace(sentinel, pk),
+            card.url,
+            saved,
+            save,
+        )
+
+    return button
+
+
+def favorites_script() -> SafeString:
+    return format_html(
+        '<script src="{}" defer data-ids-url="{}" data-csrf-cookie="{}"></script>',
+        static("js/favorites.js"),
+        reverse("members:favorite_ids"),
+        settings.CSRF_COOKIE_NAME,
     )
 
 

@@ -3,7 +3,17 @@ from django.dispatch import receiver
 
 from .cache import bump_catalog_version
 from .images import image_files_release
-from .models import Category, PriceTier, Product, ProductImage, StockMovement, Variant
+from .models import (
+    Category,
+    PriceTier,
+    Product,
+    ProductImage,
+    Review,
+    ReviewPhoto,
+    StockMovement,
+    Variant,
+)
+from .reviews import review_photo_files_release
 
 
 @receiver([post_save, post_delete], sender=Product)
@@ -11,6 +21,7 @@ from .models import Category, PriceTier, Product, ProductImage, StockMovement, V
 @receiver([post_save, post_delete], sender=PriceTier)
 @receiver([post_save, post_delete], sender=ProductImage)
 @receiver([post_save, post_delete], sender=Category)
+@receiver(post_delete, sender=Review)
 def invalidate_catalog_cache(sender, **kwargs):
     bump_catalog_version()
 
@@ -18,6 +29,11 @@ def invalidate_catalog_cache(sender, **kwargs):
 @receiver(post_delete, sender=ProductImage)
 def release_image_files(sender, instance, **kwargs):
     image_files_release(instance)
+
+
+@receiver(post_delete, sender=ReviewPhoto)
+def release_review_photo_file(sender, instance, **kwargs):
+    review_photo_files_release(instance)
 
 
 @receiver(post_save, sender=Variant)

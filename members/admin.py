@@ -201,3 +201,9 @@ class AddressAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ordering = ("-updated_at", "-pk")
     fields = ("member", *ADDRESS_FIELDS, "is_default", "created_at", "updated_at")
     readonly_fields = fields
+
+
+from . import (  # noqa: E402  (the admins below register themselves on import)
+    admin_points,  # noqa: F401  (registers the points admins)
+    admin_subscriptions,  # noqa: F401  (registers SubscriptionAdmin)
+)

@@ -7,4 +7,5 @@ class MembersConfig(AppConfig):
     verbose_name = _("Members")
 
     def ready(self):
-        from . import checks  # noqa: F401 - registers the deployment checks
+        # checks registers the deployment checks; levels drops the cached levels on a save
+        from . import checks, levels  # noqa: F401

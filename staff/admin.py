@@ -175,7 +175,10 @@ class OwnDistributorAdmin(
     owner_path = "owner"
     scoped_may_change = True
     actions = (*DistributorAdmin.actions, "transfer_selected", "export_csv")
-    inlines = (*DistributorAdmin.inlines, visible_with_parent(OwnershipChangeInline))
+    inlines = (
+        *(visible_with_parent(inline) for inline in DistributorAdmin.inlines),
+        visible_with_parent(OwnershipChangeInline),
+    )
     list_display = (*DistributorAdmin.list_display, "owner")
     list_select_related = (*DistributorAdmin.list_select_related, "owner")
     csv_filename = "distributors.csv"

@@ -174,6 +174,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "staff.tasks.grants_expire_task",
         "schedule": 60,
     },
+    # Every member's level from their last 12 months, so levels lapse (orders.membership).
+    "members-levels-nightly": {
+        "task": "orders.tasks.members_level_recompute_all_task",
+        "schedule": env_int("WHOLESALE_LEVELS_RECOMPUTE_SECONDS", 24 * 3600),
+    },
+    # New-arrival alerts: each live alert gets the products published in its category since
+    # its last alert (members.subscriptions), once a day.
+    "members-new-arrivals-alerts": {
+        "task": "members.tasks.new_arrivals_alerts_task",
+        "schedule": env_int("WHOLESALE_NEW_ARRIVALS_ALERT_SECONDS", 24 * 3600),
+    },
+    # Points past their expiry date lapse (members.points), once a night.
+    "members-points-expire": {
+        "task": "members.tasks.points_expire_task",
+        "schedule": env_int("WHOLESALE_POINTS_EXPIRE_SECONDS", 24 * 3600),
+    },
 }
 
 # --- Auth and accounts ------------------------------------------------------------------------

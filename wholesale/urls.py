@@ -16,10 +16,13 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("account/orders/", include("orders.account_urls")),
+    path("account/points/", include("members.points_urls")),
+    path("account/reviews/", include("orders.review_urls")),
     path("account/", include("members.urls")),
     path("cart/", include("orders.urls")),
     path("checkout/", include("orders.checkout_urls")),
     path("payments/", include("orders.payment_urls")),
+    path("", include("members.subscription_urls")),  # /subscribe/, /unsubscribe/<token>/ …
     path("", include("staff.urls")),  # /r/<code>/, /contact/, /account/messages/
     path("", include("catalog.urls")),
 ]

@@ -21,8 +21,9 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.models import Category, Product, StockMovement
-from members.models import Address, Distributor
+from catalog.models import Category, Product, Review, StockMovement
+from members.models import Address, Distributor, Level
+from members.points import points_adjust, points_rules
 from orders import lifecycle
 from orders.models import Cart, Payment, ShippingMethod, ShippingZone, WebhookEvent
 from staff import disputes, roles
@@ -57,6 +58,8 @@ TABLE = {
     "catalog.category": CATALOG,
     "catalog.product": CATALOG,
     "catalog.stockmovement": CATALOG,
+    # Reviews are moderated by whoever looks after the catalog's content.
+    "catalog.review": (ALL, ALL, NONE, NONE, NONE, ALL),
     "members.distributor": CUSTOMERS,
     "members.address": CUSTOMER_RECORDS,
     "orders.cart": CUSTOMER_RECORDS,
@@ -67,6 +70,9 @@ TABLE = {
     "orders.shippingzone": (ALL, ALL, NONE, NONE, NONE, NONE),
     "orders.shippingmethod": (ALL, ALL, NONE, NONE, NONE, NONE),
     "orders.paymentsettings": ACCOUNTS_ONLY,
+    "members.pointsrules": ACCOUNTS_ONLY,
+    "members.pointsentry": (ALL, VIEW, VIEW, NONE, NONE, NONE),
+    "members.level": (ALL, ALL, NONE, NONE, NONE, NONE),
     "members.user": ACCOUNTS_ONLY,
     "auth.group": ACCOUNTS_ONLY,
     "account.emailaddress": ACCOUNTS_ONLY,
@@ -79,6 +85,8 @@ TABLE = {
     "staff.followupsent": (ALL, VIEW, VIEW, NONE, NONE, NONE),
     "staff.dispute": (ALL, VIEW, VIEW, SCOPED, SCOPED, NONE),
     "staff.accessgrant": (ALL, VIEW, NONE, SCOPED, SCOPED, NONE),
+    # Read-only for everyone: subscribers subscribe and unsubscribe themselves.
+    "members.subscription": (ALL, VIEW, NONE, NONE, NONE, NONE),
 }
 
 DENIED = {403, 404}
@@ -141,6 +149,12 @@ def demo():
         "catalog.category": (Category.objects.first(), None),
         "catalog.product": (Product.objects.first(), None),
         "catalog.stockmovement": (StockMovement.objects.first(), None),
+        "catalog.review": (
+            Review.objects.create(
+                product=size.product, member=users["buyer1"], rating=4, text="Ok"
+            ),
+            None,
+        ),
         "members.distributor": (d1, d2),
         "members.address": (
             Address.objects.filter(member=users["buyer1"]).first(),
@@ -155,11 +169,17 @@ def demo():
         "orders.webhookevent": (WebhookEvent.objects.first(), None),
         "orders.shippingzone": (ShippingZone.objects.first(), None),
         "orders.shippingmethod": (ShippingMethod.objects.first(), None),
+        "members.level": (Level.objects.order_by("position").first(), None),
         "members.user": (users["buyer1"], None),
         "auth.group": (Group.objects.get(name=roles.SALES), None),
         "account.emailaddress": (EmailAddress.objects.first(), None),
         "staff.salesprofile": (SalesProfile.objects.get(user=users["sales1"]), None),
         "staff.shopsettings": (ShopSettings.objects.get(pk=1), None),
+        "members.pointsrules": (points_rules(), None),
+        "members.pointsentry": (
+            points_adjust(member=users["buyer1"], points=100, by=users["admin"], reason="Welcome"),
+            None,
+        ),
         "staff.inquiry": (mine, theirs),
         "staff.companypage": (CompanyPage.objects.get(), None),
         "staff.followuptemplate": (FollowUpTemplate.objects.first(), None),
@@ -196,6 +216,11 @@ def _extra_objects(demo):
                 )
             )
         objects["staff.followupsent"] = tuple(rows)
+    if "members.subscription" in registry:
+        subscription = registry["members.subscription"].objects.create(
+            email="news@example.test", kind="newsletter"
+        )
+        objects["members.subscription"] = (subscription, None)
 
 
 def admin_url(model, name, obj=None) -> str:
