@@ -17,6 +17,7 @@ import logging
 import secrets
 import warnings
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -291,3 +292,42 @@ def image_files_release(image: ProductImage) -> None:
     """
     paths = _image_paths(image)
     transaction.on_commit(lambda: stored_files_delete(paths))
+
+
+@dataclass(frozen=True)
+class Reencoded:
+    """An upload turned upright, scaled down and re-encoded without any metadata."""
+
+    content: bytes
+    extension: str  # "jpg", or "png" for a picture with transparency
+    width: int
+    height: int
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA") or (
+        image.mode == "P" and "transparency" in image.info
+    )
+
+
+def image_reencode(upload, *, max_side: int, jpeg_quality: int) -> Reencoded:
+    """Check an upload (validate_image_upload), then turn it upright, scale it to `max_side`
+    and re-encode it (JPEG, or PNG when it has transparency), which drops EXIF, GPS and every
+    other metadata. Raises ImageRejected for a file we refuse."""
+    validate_image_upload(upload)
+    upload.seek(0)
+    with Image.open(io.BytesIO(upload.read()), formats=ACCEPTED_FORMATS) as decoded:
+        upright = ImageOps.exif_transpose(decoded)
+        alpha = _has_alpha(upright)
+        picture = upright.convert("RGBA" if alpha else "RGB")
+    upload.seek(0)
+    picture.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    picture.info = {}
+    buffer = io.BytesIO()
+    if alpha:
+        picture.save(buffer, "PNG", optimize=True)
+    else:
+        picture.save(buffer, "JPEG", quality=jpeg_quality, optimize=True, progressive=True)
+    width, height = picture.size
+    picture.close()
+    return Reencoded(buffer.getvalue(), "png" if alpha else "jpg", width, height)

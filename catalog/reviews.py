@@ -13,7 +13,6 @@ carries no metadata (EXIF, a phone's GPS position) and is never the uploaded byt
 
 from __future__ import annotations
 
-import io
 import re
 import secrets
 from collections.abc import Iterable, Sequence
@@ -31,10 +30,9 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from PIL import Image, ImageOps
 
 from .cache import bump_catalog_version
-from .images import ACCEPTED_FORMATS, stored_files_delete, validate_image_upload
+from .images import image_reencode, stored_files_delete
 from .models import Product, Review, ReviewPhoto
 
 MAX_PHOTOS = 4
@@ -264,37 +262,14 @@ class PreparedPhoto:
     height: int
 
 
-def _has_alpha(image: Image.Image) -> bool:
-    return image.mode in ("RGBA", "LA", "PA") or (
-        image.mode == "P" and "transparency" in image.info
-    )
-
-
 def review_photo_prepare(upload) -> PreparedPhoto:
     """The upload checked, upright, scaled down and re-encoded without metadata, ready to
     store. Raises catalog.images.ImageRejected (a ValidationError) for a file we refuse."""
-    validate_image_upload(upload)
-    upload.seek(0)
-    with Image.open(io.BytesIO(upload.read()), formats=ACCEPTED_FORMATS) as decoded:
-        upright = ImageOps.exif_transpose(decoded)
-        alpha = _has_alpha(upright)
-        picture = upright.convert("RGBA" if alpha else "RGB")
-    upload.seek(0)
-    picture.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE), Image.Resampling.LANCZOS)
-    picture.info = {}
-    buffer = io.BytesIO()
-    if alpha:
-        picture.save(buffer, "PNG", optimize=True)
-        extension = "png"
-    else:
-        picture.save(buffer, "JPEG", quality=PHOTO_JPEG_QUALITY, optimize=True, progressive=True)
-        extension = "jpg"
-    width, height = picture.size
-    picture.close()
+    picture = image_reencode(upload, max_side=PHOTO_MAX_SIDE, jpeg_quality=PHOTO_JPEG_QUALITY)
     return PreparedPhoto(
-        content=ContentFile(buffer.getvalue(), name=f"{secrets.token_hex(8)}.{extension}"),
-        width=width,
-        height=height,
+        content=ContentFile(picture.content, name=f"{secrets.token_hex(8)}.{picture.extension}"),
+        width=picture.width,
+        height=picture.height,
     )
 
 

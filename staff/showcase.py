@@ -16,7 +16,6 @@ when a new file replaces them, once the transaction commits.
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 import secrets
@@ -30,10 +29,9 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.http import Http404
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps
 
 from catalog.cache import bump_catalog_version
-from catalog.images import ACCEPTED_FORMATS, stored_files_delete, validate_image_upload
+from catalog.images import image_reencode, stored_files_delete
 from wholesale.singleton import SINGLETON_PK, cached, forget
 
 from .models import CompanyPage, CompanyPageImage, ShopSettings
@@ -205,32 +203,11 @@ def whatsapp_number_check(value: str) -> str:
     return value
 
 
-def _has_alpha(image: Image.Image) -> bool:
-    return image.mode in ("RGBA", "LA", "PA") or (
-        image.mode == "P" and "transparency" in image.info
-    )
-
-
 def company_image_prepare(upload) -> ContentFile:
     """The upload checked, upright, scaled down and re-encoded without metadata, as a file to
     store. Raises catalog.images.ImageRejected (a ValidationError) for a file we refuse."""
-    validate_image_upload(upload)
-    upload.seek(0)
-    with Image.open(io.BytesIO(upload.read()), formats=ACCEPTED_FORMATS) as decoded:
-        picture = ImageOps.exif_transpose(decoded)
-        alpha = _has_alpha(picture)
-        picture = picture.convert("RGBA" if alpha else "RGB")
-    upload.seek(0)
-    picture.thumbnail((COMPANY_IMAGE_MAX_SIDE, COMPANY_IMAGE_MAX_SIDE), Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    if alpha:
-        picture.save(buffer, "PNG", optimize=True)
-        extension = "png"
-    else:
-        picture.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
-        extension = "jpg"
-    picture.close()
-    return ContentFile(buffer.getvalue(), name=f"{secrets.token_hex(8)}.{extension}")
+    picture = image_reencode(upload, max_side=COMPANY_IMAGE_MAX_SIDE, jpeg_quality=JPEG_QUALITY)
+    return ContentFile(picture.content, name=f"{secrets.token_hex(8)}.{picture.extension}")
 
 
 def company_image_add(
