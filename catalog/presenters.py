@@ -20,8 +20,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from wholesale.money import Money, format_money
+from wholesale.money import Money, format_money, quantize
 
+from .audience import MemberDiscount
 from .models import Product, ProductImage
 from .reviews import NO_REVIEWS, rating_summaries, stars_html
 
@@ -73,12 +74,17 @@ def picture(image: ProductImage, *, size: str, alt: str) -> Picture | None:
     )
 
 
-def product_cards(products: Iterable[Product], *, show_prices: bool) -> list[Card]:
-    """Cards for products fetched with their images prefetched (see selectors)."""
+def product_cards(
+    products: Iterable[Product], *, show_prices: bool, discount: MemberDiscount | None = None
+) -> list[Card]:
+    """Cards for products fetched with their images prefetched (see selectors). With the
+    member's level `discount`, the card shows their price beside the list price."""
     currency = settings.WHOLESALE_BASE_CURRENCY
     # reverse() costs as much as the rest of a card; resolve the pattern once per page.
     url_pattern = reverse("catalog:product", args=["__slug__"])
     from_label = _("from %(price)s")
+    # Translators: "from $4.20 · Gold $3.99": the list price, then the member's level price.
+    member_label = _("%(price)s · %(level)s %(own)s")
     moq_label = _("MOQ %(moq)s")
     made_to_order = _("made to order")
     cards = []
@@ -89,6 +95,13 @@ def product_cards(products: Iterable[Product], *, show_prices: bool) -> list[Car
         price = None
         if show_prices and product.price_from is not None:
             price = from_label % {"price": format_money(Money(product.price_from, currency))}
+            if discount is not None:
+                own = product.price_from * (100 - discount.percent) / 100
+                price = member_label % {
+                    "price": price,
+                    "level": discount.level_name,
+                    "own": format_money(Money(quantize(own, currency), currency)),
+                }
         facts = moq_label % {"moq": product.moq}
         if product.made_to_order:
             facts = f"{facts} · {made_to_order}"

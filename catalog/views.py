@@ -160,10 +160,10 @@ def home(request):
     def build(audience):
         show_prices = audience.show_prices
         new_arrivals = presenters.product_cards(
-            selectors.new_arrivals(limit=8), show_prices=show_prices
+            selectors.new_arrivals(limit=8), show_prices=show_prices, discount=audience.discount
         )
         best_sellers = presenters.product_cards(
-            selectors.best_sellers(limit=8), show_prices=show_prices
+            selectors.best_sellers(limit=8), show_prices=show_prices, discount=audience.discount
         )
         return {
             "show_prices": show_prices,
@@ -220,7 +220,9 @@ def product_list(request):
         if term:
             sorts.insert(0, (selectors.RELEVANCE, _("Relevance")))
         products = list(page.object_list) if page else []
-        cards = presenters.product_cards(products, show_prices=show_prices)
+        cards = presenters.product_cards(
+            products, show_prices=show_prices, discount=audience.discount
+        )
         return {
             "show_prices": show_prices,
             "page": page,

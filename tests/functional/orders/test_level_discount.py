@@ -129,6 +129,13 @@ class TestCatalogPrices:
         for price in ("$3.99", "$3.61", "$3.13"):
             assert f'data-testid="member-price">{price}' in html
 
+    def test_cards_show_the_members_price_beside_the_list_price(self, gold_member, client):
+        _member, gold_client = gold_member
+        ProductFactory(name="Linen Tote")
+        listed = text(gold_client.get("/catalog/"))
+        assert "from $3.30 · Gold $3.14" in listed  # 3.30 less 5%, rounded half up
+        assert "Gold $" not in text(client.get("/catalog/"))  # a guest's page
+
     def test_the_page_cache_keeps_each_level_its_own_page(self, gold_member):
         _gold, gold_client = gold_member
         _silver, silver_client = member_at("Silver")
