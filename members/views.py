@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .forms import AddressForm, DistributorProfileForm
+from .points import points_balance
 from .selectors import address_for, addresses_for, distributor_for
 from .services import (
     address_create,
@@ -38,7 +39,10 @@ def account(request):
             distributor_update_profile(distributor=distributor, data=form.cleaned_data)
             messages.success(request, _("Your company profile is saved."))
         return redirect("members:account")
-    return render(request, "members/account.html", {"form": form, "distributor": distributor})
+    context = {"form": form, "distributor": distributor}
+    if distributor is not None:
+        context["points_balance"] = points_balance(request.user)
+    return render(request, "members/account.html", context)
 
 
 # --- Address book -----------------------------------------------------------------------------

@@ -63,3 +63,12 @@ def test_costs_the_same_queries_for_3_or_60_entries(client, django_assert_max_nu
         earn(member, "10", order_id)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(URL).status_code == 200
+
+
+def test_the_hub_shows_the_balance(client):
+    from tests.factories import DistributorFactory
+
+    member = DistributorFactory().user
+    earn(member, "250", 9)
+    client.force_login(member)
+    assert "Points (250)" in client.get("/account/").content.decode()
