@@ -416,3 +416,71 @@ class ReviewPhoto(models.Model):
 
     def __str__(self):
         return self.image.name
+
+
+def product_kit_path(instance, filename):
+    return f"kits/{instance.member_id}/{filename}"
+
+
+class ProductKit(models.Model):
+    """A zip a buyer downloads to list our products in their own shop: the images and the
+    product data for Shopify, WooCommerce and Excel (built by orders.kits). Kept for a while
+    (``expires_at``), then its file is deleted by a daily job."""
+
+    class Kind(models.TextChoices):
+        PRODUCT = "product", _("One product")
+        SELECTION = "selection", _("Selection")
+        CATEGORY = "category", _("Category")
+        NEW_ARRIVALS = "new_arrivals", _("This week's new arrivals")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        BUILDING = "building", _("Building")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Expired")
+
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="product_kits",
+        verbose_name=_("member"),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    product_ids = models.JSONField(_("products"), default=list, blank=True)
+    category = models.ForeignKey(
+        Category,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("category"),
+    )
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    progress = models.PositiveSmallIntegerField(
+        _("progress"), default=0, validators=[MaxValueValidator(100)]
+    )
+    file = models.FileField(_("file"), upload_to=product_kit_path, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"), db_index=True)
+
+    class Meta:
+        verbose_name = _("product kit")
+        verbose_name_plural = _("product kits")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["member", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100), name="productkit_progress_lte_100"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title or self.get_kind_display()
+
+    @property
+    def is_working(self) -> bool:
+        return self.status in (self.Status.PENDING, self.Status.BUILDING)

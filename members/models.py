@@ -157,6 +157,16 @@ class Distributor(models.Model):
         verbose_name=_("level"),
     )
     level_since = models.DateTimeField(_("level since"), null=True, blank=True)
+    # The buyer's own suggested retail price in product kits (orders.kits): their wholesale
+    # price plus this percentage. Empty: kits show the wholesale price.
+    retail_markup_percent = models.DecimalField(
+        _("retail markup (%)"),
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1000"))],
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
