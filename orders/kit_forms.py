@@ -1,4 +1,4 @@
-"""The forms on the buyer's kit page: their suggested retail markup."""
+"""The form on the buyer's kit page: their suggested retail markup (0–1000 %, or empty)."""
 
 from django import forms
 
@@ -9,6 +9,3 @@ class RetailMarkupForm(forms.ModelForm):
     class Meta:
         model = Distributor
         fields = ["retail_markup_percent"]
-        help_texts = {
-            "retail_markup_percent": "",
-        }
