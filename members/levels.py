@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from catalog.audience import member_discount_forget, member_discounts_reset
+from wholesale.outbox import enqueue_on_commit
 
 from .models import Distributor, Level, LevelChange
 
@@ -189,9 +190,7 @@ def level_set(
             change_id = change.pk
             from .tasks import level_change_email_task  # tasks import this module
 
-            transaction.on_commit(
-                lambda: level_change_email_task.delay(change_id=change_id), robust=True
-            )
+            enqueue_on_commit(level_change_email_task, change_id=change_id)
     return change
 
 

@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Category, Product
 from catalog.selectors import category_tree
+from wholesale.outbox import enqueue_on_commit
 
 from .models import Subscription
 
@@ -280,7 +281,7 @@ def subscribe(
 def _email_later(kind: str, **params) -> None:
     from .tasks import subscription_email_task  # the task module imports the emails
 
-    transaction.on_commit(lambda: subscription_email_task.delay(kind, **params), robust=True)
+    enqueue_on_commit(subscription_email_task, kind, **params)
 
 
 # --- A member's own subscriptions -------------------------------------------------------------

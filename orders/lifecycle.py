@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from catalog.models import StockMovement
 from catalog.services import stock_release
 from wholesale.money import Money, quantize
+from wholesale.outbox import enqueue_on_commit
 
 from . import emails, membership, states
 from .models import (
@@ -143,10 +144,7 @@ def _close_pending_payments(order: Order) -> None:
         from .tasks import stripe_session_expire_task  # tasks import this module
 
         for session_id in sessions:
-            transaction.on_commit(
-                lambda session_id=session_id: stripe_session_expire_task.delay(session_id),
-                robust=True,
-            )
+            enqueue_on_commit(stripe_session_expire_task, session_id)
 
 
 def order_transition(

@@ -23,6 +23,7 @@ from members.levels import level_for, level_next, level_of, level_set, levels_ac
 from members.models import Distributor, Level, LevelChange
 from members.selectors import distributor_for
 from wholesale.money import Money, quantize
+from wholesale.outbox import enqueue_on_commit
 
 from . import states
 from .models import Order, OrderState
@@ -100,10 +101,7 @@ def member_level_recompute_on_commit(*, order: Order, event: str) -> None:
         "refunded": _("Refund on order %(number)s."),
     }
     member_id, reason = order.member_id, reasons[event] % {"number": order.number}
-    transaction.on_commit(
-        lambda: member_level_recompute_task.delay(member_id=member_id, reason=reason),
-        robust=True,
-    )
+    enqueue_on_commit(member_level_recompute_task, member_id=member_id, reason=reason)
 
 
 def members_level_recompute_all(*, now: datetime | None = None, batch: int = 500) -> int:

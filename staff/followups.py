@@ -29,6 +29,7 @@ from members.models import Distributor
 from orders.lifecycle import order_note
 from orders.models import Order, Shipment
 from wholesale.money import format_money
+from wholesale.outbox import enqueue_on_commit
 
 from .models import FollowUpSent, FollowUpTemplate
 from .tasks import followup_email_task
@@ -172,7 +173,7 @@ def followup_send(
             by=by,
             reason=_("Follow-up sent: %(name)s") % {"name": template.name},
         )
-        transaction.on_commit(lambda: followup_email_task.delay(sent.pk), robust=True)
+        enqueue_on_commit(followup_email_task, sent.pk)
     return sent
 
 

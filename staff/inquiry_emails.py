@@ -15,10 +15,11 @@ import logging
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+
+from wholesale.outbox import enqueue_on_commit
 
 from .models import InquiryMessage
 
@@ -98,7 +99,7 @@ def send_later(kind: str, **ids: int) -> None:
         raise ValueError(f"No such inquiry email: {kind}")
     from .tasks import inquiry_email_task  # tasks import this module
 
-    transaction.on_commit(lambda: inquiry_email_task.delay(kind, **ids), robust=True)
+    enqueue_on_commit(inquiry_email_task, kind, **ids)
 
 
 def send_now(kind: str, **ids: int) -> None:
