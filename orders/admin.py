@@ -48,6 +48,7 @@ from .models import (
     ShippingMethod,
     ShippingRate,
     ShippingZone,
+    TrackingEvent,
     WebhookEvent,
 )
 
@@ -274,6 +275,17 @@ class ShipmentInline(OrderPartInline):
         return super().get_queryset(request).select_related("created_by")
 
 
+class TrackingEventInline(OrderPartInline):
+    """The carrier's scans of the order's parcels (orders.tracking), newest first."""
+
+    model = TrackingEvent
+    fields = ["occurred_at", "shipment", "status", "location", "description"]
+    ordering = ["-occurred_at", "-pk"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("shipment")
+
+
 class MoneyRecordInline(admin.TabularInline):
     """Payments and refunds of the order: shown to staff holding the view permission on them
     (finance), read-only for everyone."""
@@ -412,7 +424,14 @@ class OrderAdmin(admin.ModelAdmin):
             },
         ),
     ]
-    inlines = [OrderLineInline, PaymentInline, RefundInline, ShipmentInline, OrderEventInline]
+    inlines = [
+        OrderLineInline,
+        PaymentInline,
+        RefundInline,
+        ShipmentInline,
+        TrackingEventInline,
+        OrderEventInline,
+    ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(payment_status=_payment_status_subquery())

@@ -582,6 +582,17 @@ class RefundLine(models.Model):
         return f"{self.quantity} × {self.order_line_id}"
 
 
+class TrackingStatus(models.TextChoices):
+    """Where a parcel is, as the carrier tells it (orders.tracking maps each carrier to these)."""
+
+    INFO_RECEIVED = "info_received", _("Information received")
+    IN_TRANSIT = "in_transit", _("In transit")
+    CUSTOMS = "customs", _("In customs")
+    OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery")
+    DELIVERED = "delivered", _("Delivered")
+    EXCEPTION = "exception", _("Problem with the delivery")
+
+
 class Shipment(models.Model):
     """A parcel sent for an order, with its carrier and tracking number."""
 
@@ -598,6 +609,14 @@ class Shipment(models.Model):
         related_name="+",
         verbose_name=_("by"),
     )
+    status = models.CharField(
+        _("tracking status"),
+        max_length=20,
+        choices=TrackingStatus.choices,
+        default=TrackingStatus.INFO_RECEIVED,
+    )
+    last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("shipment")
@@ -611,6 +630,66 @@ class Shipment(models.Model):
 
     def __str__(self):
         return f"{self.carrier} {self.tracking_number}"
+
+
+class TrackingEvent(models.Model):
+    """One scan of a parcel reported by the carrier. Unique on (shipment, carrier event id), so
+    a sweep run twice, at once or after a crash, stores each scan once."""
+
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="tracking_events", verbose_name=_("order")
+    )
+    shipment = models.ForeignKey(
+        Shipment, on_delete=models.PROTECT, related_name="events", verbose_name=_("shipment")
+    )
+    carrier_event_id = models.CharField(_("carrier event id"), max_length=100)
+    occurred_at = models.DateTimeField(_("when"))
+    status = models.CharField(_("status"), max_length=20, choices=TrackingStatus.choices)
+    location = models.CharField(_("where"), max_length=200, blank=True)
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("tracking event")
+        verbose_name_plural = _("tracking events")
+        ordering = ["-occurred_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shipment", "carrier_event_id"], name="trackingevent_unique_carrier_id"
+            ),
+        ]
+        indexes = [models.Index(fields=["shipment", "occurred_at"])]
+
+    def __str__(self):
+        return f"{self.shipment_id} {self.status} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class TrackingRun(models.Model):
+    """The log of one tracking sweep (orders.tracking.tracking_update) with its counts."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        PARTIAL = "partial", _("Some batches failed")
+        FAILED = "failed", _("Failed")
+
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    provider = models.CharField(_("provider"), max_length=30, blank=True)
+    shipments_checked = models.PositiveIntegerField(_("shipments checked"), default=0)
+    events_added = models.PositiveIntegerField(_("events added"), default=0)
+    errors = models.TextField(_("errors"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.RUNNING
+    )
+
+    class Meta:
+        verbose_name = _("tracking run")
+        verbose_name_plural = _("tracking runs")
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.started_at:%Y-%m-%d %H:%M} {self.status}"
 
 
 class WebhookEvent(models.Model):

@@ -27,6 +27,7 @@ from .models import (
     PaymentMethod,
     Refund,
     Shipment,
+    TrackingStatus,
 )
 
 ORDERS_PER_PAGE = 20
@@ -171,11 +172,27 @@ def safe_link(url: str) -> str:
 
 
 @dataclass(frozen=True)
+class TrackingStep:
+    """One carrier scan on the buyer's page (orders.tracking stores them)."""
+
+    occurred_at: object
+    status_label: str
+    location: str
+    description: str
+
+
+@dataclass(frozen=True)
 class ShipmentView:
     carrier: str
     tracking_number: str
     tracking_url: str  # "" when there is no safe link
     shipped_at: object
+    status: str = TrackingStatus.INFO_RECEIVED
+    events: tuple[TrackingStep, ...] = ()  # newest first
+
+    @property
+    def status_label(self) -> str:
+        return TrackingStatus(self.status).label
 
     @classmethod
     def of(cls, shipment: Shipment) -> ShipmentView:
@@ -184,7 +201,52 @@ class ShipmentView:
             tracking_number=shipment.tracking_number,
             tracking_url=safe_link(shipment.tracking_url),
             shipped_at=shipment.shipped_at,
+            status=shipment.status,
         )
+
+
+def shipment_views(order: Order) -> list[ShipmentView]:
+    """The order's parcels with their tracking events, newest first, in one query (a left
+    join: a parcel without events is one row)."""
+    rows = (
+        Shipment.objects.filter(order=order)
+        .order_by("shipped_at", "pk", "-events__occurred_at", "-events__pk")
+        .values(
+            "pk",
+            "carrier",
+            "tracking_number",
+            "tracking_url",
+            "shipped_at",
+            "status",
+            "events__occurred_at",
+            "events__status",
+            "events__location",
+            "events__description",
+        )
+    )
+    shipments: dict[int, tuple[dict, list[TrackingStep]]] = {}
+    for row in rows:
+        _, steps = shipments.setdefault(row["pk"], (row, []))
+        if row["events__occurred_at"] is not None:
+            steps.append(
+                TrackingStep(
+                    occurred_at=row["events__occurred_at"],
+                    status_label=TrackingStatus(row["events__status"]).label,
+                    location=row["events__location"],
+                    description=row["events__description"],
+                )
+            )
+    return [
+        ShipmentView(
+            carrier=row["carrier"],
+            tracking_number=row["tracking_number"],
+            tracking_url=safe_link(row["tracking_url"]),
+            shipped_at=row["shipped_at"],
+            status=row["status"],
+            events=tuple(steps),
+        )
+        for row, steps in shipments.values()
+    ]
 
 
 @dataclass(frozen=True)
@@ -284,10 +346,7 @@ def order_detail(*, member, number: str) -> OrderDetail:
         lines=lines,
         history=[_history_entry(event, member) for event in events],
         payments=list(Payment.objects.filter(order=order).order_by("created_at", "pk")),
-        shipments=[
-            ShipmentView.of(shipment)
-            for shipment in Shipment.objects.filter(order=order).order_by("shipped_at", "pk")
-        ],
+        shipments=shipment_views(order),
         refunds=list(
             Refund.objects.filter(order=order, status=Refund.Status.SUCCEEDED).order_by(
                 "created_at", "pk"

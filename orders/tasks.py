@@ -7,6 +7,7 @@ from wholesale.celery import email_task
 from . import emails, stripe_gateway
 from .lifecycle import orders_expire_unpaid
 from .membership import member_level_recompute, members_level_recompute_all
+from .tracking import TrackingUnavailable, tracking_update
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -45,3 +46,33 @@ def member_level_recompute_task(member_id: int, reason: str = "") -> bool:
 def members_level_recompute_all_task() -> int:
     """Beat job (nightly): every member's level from their last 12 months, so levels lapse."""
     return members_level_recompute_all()
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    autoretry_for=(TrackingUnavailable,),
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    max_retries=5,
+)
+def tracking_update_task() -> int:
+    """Beat job (three times a day): the tracking sweep (orders.tracking.tracking_update).
+
+    Safe to run twice at once or again after a lost worker (events unique per carrier id,
+    status changes written once). When a batch failed at the carrier the task is retried with
+    growing, jittered delays (1 minute to 1 hour, 5 times); the retry asks only about the
+    shipments not checked in the last WHOLESALE_TRACKING_RECHECK_MINUTES, then the failure
+    stays recorded in the run log.
+    """
+    run = tracking_update()
+    if run.errors:
+        raise TrackingUnavailable(f"tracking run {run.pk}: {run.errors[:500]}")
+    return run.shipments_checked
+
+
+# Product kits' tasks live beside their code (orders.kits); imported here so the worker,
+# which discovers each app's tasks module, registers them.
+from .kits import kit_build_task, kits_expire_task  # noqa: E402, F401
