@@ -13,13 +13,14 @@ import logging
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from wholesale.outbox import enqueue_on_commit
+
 from . import payment_settings
-from .models import Order, Shipment
+from .models import Order, Shipment, TrackingStatus
 
 logger = logging.getLogger(__name__)
 
@@ -61,20 +62,35 @@ def shipped(*, shipment_id: int) -> None:
     _send("shipped", shipment.order, shipment=shipment)
 
 
+def tracking_update(*, shipment_id: int, status: str) -> None:
+    """The parcel reached a key status (orders.tracking.KEY_STATUSES)."""
+    shipment = Shipment.objects.select_related("order").get(pk=shipment_id)
+    events = list(shipment.events.order_by("-occurred_at", "-pk")[:1])
+    _send(
+        "tracking_update",
+        shipment.order,
+        shipment=shipment,
+        status_label=TrackingStatus(status).label,
+        status=status,
+        event=events[0] if events else None,
+    )
+
+
 EMAILS = {
     "order_received": order_received,
     "payment_confirmed": payment_confirmed,
     "shipped": shipped,
+    "tracking_update": tracking_update,
 }
 
 
-def send_later(kind: str, **ids: int) -> None:
+def send_later(kind: str, **ids: int | str) -> None:
     """Send email `kind` (a key of EMAILS, with its ids) from a task, after commit."""
     if kind not in EMAILS:
         raise ValueError(f"No such order email: {kind}")
     from .tasks import order_email_task  # tasks import the services that call this
 
-    transaction.on_commit(lambda: order_email_task.delay(kind, **ids), robust=True)
+    enqueue_on_commit(order_email_task, kind, **ids)
 
 
 def send_now(kind: str, **ids: int) -> None:

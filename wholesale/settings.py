@@ -21,6 +21,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from orders.tracking_schedule import tracking_beat_entries
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("WHOLESALE_VAR_DIR", BASE_DIR / "var"))
 
@@ -161,6 +163,11 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BEAT_SCHEDULE = {
+    # Tasks the broker could not take when asked for are handed over (wholesale.outbox).
+    "outbox-flush": {
+        "task": "wholesale.tasks.outbox_flush_task",
+        "schedule": env_int("WHOLESALE_OUTBOX_FLUSH_SECONDS", 60),
+    },
     # Buffered product views and searches (catalog.services) reach the database within a minute.
     "catalog-events-flush": {
         "task": "catalog.tasks.catalog_events_flush_task",
@@ -187,6 +194,13 @@ CELERY_BEAT_SCHEDULE = {
     "members-new-arrivals-alerts": {
         "task": "members.tasks.new_arrivals_alerts_task",
         "schedule": env_int("WHOLESALE_NEW_ARRIVALS_ALERT_SECONDS", 24 * 3600),
+    },
+    # Logistics tracking sweep (orders.tracking) at the times of day given, UTC.
+    **tracking_beat_entries(os.environ.get("WHOLESALE_TRACKING_TIMES", "06:00,14:00,22:00")),
+    # Product kits past their 7 days lose their file (orders.kits), once a day.
+    "orders-kits-expire": {
+        "task": "orders.kits.kits_expire_task",
+        "schedule": env_int("WHOLESALE_KITS_EXPIRE_SECONDS", 24 * 3600),
     },
     # Points past their expiry date lapse (members.points), once a night.
     "members-points-expire": {
@@ -248,6 +262,11 @@ WHOLESALE_SHOP_NAME = os.environ.get("WHOLESALE_SHOP_NAME", "Wholesale")
 WHOLESALE_SITE_URL = os.environ.get("WHOLESALE_SITE_URL", "http://127.0.0.1:8000" if DEBUG else "")
 WHOLESALE_NEW_ARRIVAL_DAYS = env_int("WHOLESALE_NEW_ARRIVAL_DAYS", 30)
 WHOLESALE_LOW_STOCK = env_int("WHOLESALE_LOW_STOCK", 20)
+# Logistics tracking (orders.tracking): "offline" (the built-in carrier) or "17track".
+WHOLESALE_TRACKING_PROVIDER = os.environ.get("WHOLESALE_TRACKING_PROVIDER", "offline")
+WHOLESALE_17TRACK_API_KEY = os.environ.get("WHOLESALE_17TRACK_API_KEY", "")
+# A shipment checked this recently is skipped (a retry asks only about the failed batches).
+WHOLESALE_TRACKING_RECHECK_MINUTES = env_int("WHOLESALE_TRACKING_RECHECK_MINUTES", 60)
 WHOLESALE_PAGE_SIZE = env_int("WHOLESALE_PAGE_SIZE", 24)
 # Seconds a rendered catalog fragment stays cached; 0 switches the page cache off.
 WHOLESALE_PAGE_CACHE_SECONDS = env_int("WHOLESALE_PAGE_CACHE_SECONDS", 600)

@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("account/orders/", include("orders.account_urls")),
     path("account/points/", include("members.points_urls")),
+    path("account/kits/", include("orders.kit_urls")),
     path("account/reviews/", include("orders.review_urls")),
     path("account/", include("members.urls")),
     path("cart/", include("orders.urls")),
