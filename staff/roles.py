@@ -41,6 +41,12 @@ REVIEWS_MODERATED = _perms("catalog", ("review",), ("change", "delete", "view"))
     "catalog.view_reviewphoto"
 }
 POINTS_VIEW = _perms("members", ("pointsaccount", "pointsentry"), ("view",))
+# The jobs' schedule (django-celery-beat): the manager sees it and may pause or reschedule a job.
+SCHEDULE_MANAGED = _perms("django_celery_beat", ("periodictask",), ("change", "view")) | _perms(
+    "django_celery_beat",
+    ("intervalschedule", "crontabschedule", "solarschedule", "clockedschedule"),
+    ("view",),
+)
 FOLLOWUP_TEMPLATES_ALL = _perms("staff", ("followuptemplate",))
 FOLLOWUP_TEMPLATES_VIEW = _perms("staff", ("followuptemplate",), ("view",))
 # Inquiries and messages: everything for the manager; sales and customer service reach only
@@ -54,6 +60,7 @@ ROLES: dict[str, set[str]] = {
     | SHOWCASE_ALL
     | REVIEWS_MODERATED
     | POINTS_VIEW
+    | SCHEDULE_MANAGED
     | _perms("members", ("level",))
     | {"members.view_levelchange", "members.view_subscription"}
     | FOLLOWUP_TEMPLATES_ALL
@@ -97,7 +104,7 @@ def roles_sync(apps=None, *, create_missing_permissions: bool = True) -> dict[st
         from django.apps import apps as global_apps
         from django.contrib.auth.management import create_permissions
 
-        for label in ("catalog", "members", "orders", "staff"):
+        for label in ("catalog", "members", "orders", "staff", "django_celery_beat"):
             create_permissions(global_apps.get_app_config(label), verbosity=0)
     counts = {}
     for name, wanted in ROLES.items():

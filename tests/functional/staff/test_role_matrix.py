@@ -71,6 +71,12 @@ TABLE = {
     "orders.shippingmethod": (ALL, ALL, NONE, NONE, NONE, NONE),
     "orders.paymentsettings": ACCOUNTS_ONLY,
     "members.pointsrules": ACCOUNTS_ONLY,
+    # The jobs' schedule: the manager sees it and may pause or reschedule a job.
+    "django_celery_beat.periodictask": (ALL, VIEW, NONE, NONE, NONE, NONE),
+    "django_celery_beat.intervalschedule": (ALL, VIEW, NONE, NONE, NONE, NONE),
+    "django_celery_beat.crontabschedule": (ALL, VIEW, NONE, NONE, NONE, NONE),
+    "django_celery_beat.solarschedule": (ALL, VIEW, NONE, NONE, NONE, NONE),
+    "django_celery_beat.clockedschedule": (ALL, VIEW, NONE, NONE, NONE, NONE),
     "members.pointsentry": (ALL, VIEW, VIEW, NONE, NONE, NONE),
     "members.level": (ALL, ALL, NONE, NONE, NONE, NONE),
     "members.user": ACCOUNTS_ONLY,
@@ -197,6 +203,30 @@ def _extra_objects(demo):
     sent), made through the models so the matrix covers whatever is registered."""
     registry = {model._meta.label_lower: model for model in admin.site._registry}
     objects = demo["objects"]
+    if "django_celery_beat.periodictask" in registry:
+        from django_celery_beat.models import (
+            ClockedSchedule,
+            CrontabSchedule,
+            IntervalSchedule,
+            PeriodicTask,
+            SolarSchedule,
+        )
+
+        every = IntervalSchedule.objects.create(every=60, period=IntervalSchedule.SECONDS)
+        objects["django_celery_beat.intervalschedule"] = (every, None)
+        objects["django_celery_beat.periodictask"] = (
+            PeriodicTask.objects.create(name="Outbox", task="x", interval=every),
+            None,
+        )
+        objects["django_celery_beat.crontabschedule"] = (CrontabSchedule.objects.create(), None)
+        objects["django_celery_beat.solarschedule"] = (
+            SolarSchedule.objects.create(event="sunrise", latitude=0, longitude=0),
+            None,
+        )
+        objects["django_celery_beat.clockedschedule"] = (
+            ClockedSchedule.objects.create(clocked_time=timezone.now()),
+            None,
+        )
     if "orders.paymentsettings" in registry:
         settings_row = registry["orders.paymentsettings"].objects.get_or_create(pk=1)[0]
         objects["orders.paymentsettings"] = (settings_row, None)
