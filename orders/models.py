@@ -787,3 +787,120 @@ class PaymentSettings(models.Model):
             errors["bank_details"] = _("Buyers paying by bank transfer need the bank details.")
         if errors:
             raise ValidationError(errors)
+
+
+# --- ERP exports ------------------------------------------------------------------------------
+
+
+class ExportProfile(models.Model):
+    """Which orders go to the ERP, with which columns, in which format, to where and when.
+
+    Run by orders.exports.export_run. An incremental profile exports the orders changed since
+    its last successful run: `last_cursor` is the (updated_at, pk) of the last order exported,
+    moved only in the transaction that marks a run succeeded.
+    """
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        JSON = "json", "JSON"
+        XML = "xml", "XML"
+        XLSX = "xlsx", _("Excel (XLSX)")
+
+    class Schedule(models.TextChoices):
+        MANUAL = "manual", _("On demand only")
+        HOURLY = "hourly", _("Every hour")
+        DAILY = "daily", _("Every day")
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    states = models.JSONField(
+        _("order states"),
+        default=list,
+        blank=True,
+        help_text=_("Only orders in these states; none chosen exports every state."),
+    )
+    date_from = models.DateField(_("placed from"), null=True, blank=True)
+    date_to = models.DateField(_("placed until"), null=True, blank=True)
+    incremental = models.BooleanField(
+        _("only new and changed orders"),
+        default=True,
+        help_text=_("Each run exports the orders changed since the last successful run."),
+    )
+    fields = models.JSONField(
+        _("columns"),
+        default=list,
+        help_text=_("The columns in order, each a source field and the column name."),
+    )
+    format = models.CharField(_("format"), max_length=10, choices=Format.choices, default="csv")
+    folder = models.CharField(
+        _("folder"),
+        max_length=200,
+        blank=True,
+        help_text=_("A folder under the export root; leave empty to send to an endpoint."),
+    )
+    endpoint_url = models.URLField(
+        _("endpoint URL"),
+        blank=True,
+        help_text=_("The file is POSTed here with the secret in the X-Export-Secret header."),
+    )
+    endpoint_secret = models.CharField(_("endpoint secret"), max_length=200, blank=True)
+    schedule = models.CharField(
+        _("schedule"), max_length=10, choices=Schedule.choices, default=Schedule.MANUAL
+    )
+    last_success_at = models.DateTimeField(_("last success"), null=True, blank=True)
+    last_cursor = models.CharField(_("last cursor"), max_length=60, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("export profile")
+        verbose_name_plural = _("export profiles")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from .exports import profile_errors
+
+        errors = profile_errors(self)
+        if errors:
+            raise ValidationError(errors)
+
+
+class ExportRun(models.Model):
+    """One run of an export profile: the batch of orders (cursor_from, cursor_to], its file and
+    row count, or its error. Unique per (profile, cursor_from): a retried batch reuses its row
+    and its upper bound, so it exports the same orders again and never twice over."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    profile = models.ForeignKey(
+        ExportProfile, on_delete=models.CASCADE, related_name="runs", verbose_name=_("profile")
+    )
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.RUNNING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=1)
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    file = models.CharField(_("file"), max_length=500, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    cursor_from = models.CharField(_("from"), max_length=60, blank=True)
+    cursor_to = models.CharField(_("to"), max_length=60, blank=True)
+    upper_bound = models.DateTimeField(_("changed until"))
+
+    class Meta:
+        verbose_name = _("export run")
+        verbose_name_plural = _("export runs")
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["profile", "cursor_from"], name="exportrun_unique_batch"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.profile_id} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
