@@ -815,3 +815,7 @@ class PaymentSettingsAdmin(SuperuserSingletonAdmin):
             in settings.WHOLESALE_PAYMENT_METHODS,
             "bank_details": settings.WHOLESALE_BANK_DETAILS,
         }
+
+
+# The ERP export profiles and run log register themselves (orders.admin_exports).
+from . import admin_exports  # noqa: E402, F401

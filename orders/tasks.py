@@ -5,6 +5,7 @@ from celery import shared_task
 from wholesale.celery import email_task
 
 from . import emails, stripe_gateway
+from .exports import ExportFailed, export_run, profiles_due
 from .lifecycle import orders_expire_unpaid
 from .membership import member_level_recompute, members_level_recompute_all
 from .tracking import TrackingUnavailable, tracking_update
@@ -76,3 +77,33 @@ def tracking_update_task() -> int:
 # Product kits' tasks live beside their code (orders.kits); imported here so the worker,
 # which discovers each app's tasks module, registers them.
 from .kits import kit_build_task, kits_expire_task  # noqa: E402, F401
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    autoretry_for=(ExportFailed,),
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    max_retries=5,
+)
+def export_run_task(profile_id: int) -> int:
+    """One ERP export profile's next batch (orders.exports.export_run). Safe to run twice at
+    once (the second finds the profile locked) or again after a lost worker (the batch's file
+    name and cursor range are fixed, the cursor moves only with the success). A failed batch is
+    recorded and retried with growing, jittered delays (1 minute to 1 hour, 5 times)."""
+    run = export_run(profile_id)
+    if run is not None and run.status == run.Status.FAILED:
+        raise ExportFailed(f"export run {run.pk}: {run.error[:500]}")
+    return run.row_count if run is not None else 0
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def exports_run_due_task() -> int:
+    """Beat job: queue the hourly and daily export profiles whose time has come."""
+    due = profiles_due()
+    for profile_id in due:
+        export_run_task.delay(profile_id)
+    return len(due)

@@ -70,7 +70,9 @@ ROLES: dict[str, set[str]] = {
     | PAYMENTS_VIEW
     | _perms("members", ("distributor",))
     | {"members.view_address", "orders.view_cart", "orders.view_webhookevent"}
-    | {"orders.view_order", "orders.change_order", "orders.ship_order"},
+    | {"orders.view_order", "orders.change_order", "orders.ship_order"}
+    | _perms("orders", ("exportprofile",))
+    | {"orders.view_exportrun"},
     FINANCE: CATALOG_VIEW
     | PAYMENTS_VIEW
     | {"members.view_distributor", "members.view_address", "orders.view_cart"}

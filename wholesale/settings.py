@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "guardian",
+    "django_celery_beat",
     "wholesale",
     "catalog",
     "members",
@@ -162,6 +163,12 @@ CELERY_TIMEZONE = "UTC"
 # Longer than the longest task or countdown, so Redis never redelivers a task still running.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Beat keeps its schedule in the database (django-celery-beat), where staff see and change it in
+# the admin; the entries below are written there when beat starts.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# ERP export profiles' folders live under this root (orders.exports).
+WHOLESALE_EXPORT_ROOT = Path(os.environ.get("WHOLESALE_EXPORT_ROOT", BASE_DIR / "var/exports"))
+WHOLESALE_EXPORT_TIMEOUT = env_int("WHOLESALE_EXPORT_TIMEOUT", 30)
 CELERY_BEAT_SCHEDULE = {
     # Tasks the broker could not take when asked for are handed over (wholesale.outbox).
     "outbox-flush": {
@@ -201,6 +208,11 @@ CELERY_BEAT_SCHEDULE = {
     "orders-kits-expire": {
         "task": "orders.kits.kits_expire_task",
         "schedule": env_int("WHOLESALE_KITS_EXPIRE_SECONDS", 24 * 3600),
+    },
+    # Hourly and daily ERP export profiles whose time has come are run (orders.exports).
+    "orders-exports-due": {
+        "task": "orders.tasks.exports_run_due_task",
+        "schedule": env_int("WHOLESALE_EXPORTS_DUE_SECONDS", 300),
     },
     # Points past their expiry date lapse (members.points), once a night.
     "members-points-expire": {

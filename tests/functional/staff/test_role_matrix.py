@@ -70,6 +70,9 @@ TABLE = {
     "orders.shippingzone": (ALL, ALL, NONE, NONE, NONE, NONE),
     "orders.shippingmethod": (ALL, ALL, NONE, NONE, NONE, NONE),
     "orders.paymentsettings": ACCOUNTS_ONLY,
+    # ERP export profiles: the manager runs them; their run log is read-only.
+    "orders.exportprofile": (ALL, ALL, NONE, NONE, NONE, NONE),
+    "orders.exportrun": (ALL, VIEW, NONE, NONE, NONE, NONE),
     "members.pointsrules": ACCOUNTS_ONLY,
     # The jobs' schedule: the manager sees it and may pause or reschedule a job.
     "django_celery_beat.periodictask": (ALL, VIEW, NONE, NONE, NONE, NONE),
@@ -227,6 +230,15 @@ def _extra_objects(demo):
             ClockedSchedule.objects.create(clocked_time=timezone.now()),
             None,
         )
+    if "orders.exportprofile" in registry:
+        profile = registry["orders.exportprofile"].objects.create(
+            name="ERP", folder="erp", fields=[{"source": "order_number", "column": "Order"}]
+        )
+        objects["orders.exportprofile"] = (profile, None)
+        run = registry["orders.exportrun"].objects.create(
+            profile=profile, status="succeeded", upper_bound=timezone.now()
+        )
+        objects["orders.exportrun"] = (run, None)
     if "orders.paymentsettings" in registry:
         settings_row = registry["orders.paymentsettings"].objects.get_or_create(pk=1)[0]
         objects["orders.paymentsettings"] = (settings_row, None)
