@@ -49,6 +49,7 @@ from .models import (
     ShippingRate,
     ShippingZone,
     TrackingEvent,
+    TrackingRun,
     WebhookEvent,
 )
 
@@ -815,6 +816,23 @@ class PaymentSettingsAdmin(SuperuserSingletonAdmin):
             in settings.WHOLESALE_PAYMENT_METHODS,
             "bank_details": settings.WHOLESALE_BANK_DETAILS,
         }
+
+
+@admin.register(TrackingRun)
+class TrackingRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The tracking sweeps' log: when, which provider, shipments checked, events added and the
+    batches that failed."""
+
+    list_display = [
+        "started_at",
+        "finished_at",
+        "provider",
+        "status",
+        "shipments_checked",
+        "events_added",
+    ]
+    list_filter = ["status", "provider"]
+    date_hierarchy = "started_at"
 
 
 # The ERP export profiles and run log register themselves (orders.admin_exports).

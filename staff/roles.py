@@ -61,6 +61,7 @@ ROLES: dict[str, set[str]] = {
     | REVIEWS_MODERATED
     | POINTS_VIEW
     | SCHEDULE_MANAGED
+    | {"orders.view_trackingrun"}
     | _perms("members", ("level",))
     | {"members.view_levelchange", "members.view_subscription"}
     | FOLLOWUP_TEMPLATES_ALL

@@ -74,6 +74,7 @@ TABLE = {
     "orders.exportprofile": (ALL, ALL, NONE, NONE, NONE, NONE),
     "orders.exportrun": (ALL, VIEW, NONE, NONE, NONE, NONE),
     "members.pointsrules": ACCOUNTS_ONLY,
+    "orders.trackingrun": (ALL, VIEW, NONE, NONE, NONE, NONE),
     # The jobs' schedule: the manager sees it and may pause or reschedule a job.
     "django_celery_beat.periodictask": (ALL, VIEW, NONE, NONE, NONE, NONE),
     "django_celery_beat.intervalschedule": (ALL, VIEW, NONE, NONE, NONE, NONE),
@@ -206,6 +207,9 @@ def _extra_objects(demo):
     sent), made through the models so the matrix covers whatever is registered."""
     registry = {model._meta.label_lower: model for model in admin.site._registry}
     objects = demo["objects"]
+    if "orders.trackingrun" in registry:
+        run = registry["orders.trackingrun"].objects.create(provider="offline")
+        objects["orders.trackingrun"] = (run, None)
     if "django_celery_beat.periodictask" in registry:
         from django_celery_beat.models import (
             ClockedSchedule,
