@@ -22,27 +22,27 @@ from orders.admin import OrderPartInline
 from wholesale.admin import ReadOnlyAdminMixin
 
 from .followups import (
-    PLACEHOLDERS,
+    MERGE_FIELDS,
     followup_fill,
     followup_send,
-    placeholders_error,
-    placeholders_unknown,
+    merge_fields_error,
+    merge_fields_unknown,
 )
 from .models import FollowUpSent, FollowUpTemplate
 
 FOLLOWUP_PERMISSION = "staff.view_followuptemplate"
 
-PLACEHOLDER_HELP = format_lazy(
+MERGE_FIELD_HELP = format_lazy(
     "{} {}",
-    _("Placeholders, filled in for each order:"),
-    " ".join(f"{{{name}}}" for name in PLACEHOLDERS),
+    _("Merge fields, filled in for each order:"),
+    " ".join(f"{{{name}}}" for name in MERGE_FIELDS),
 )
 
 
-def _clean_placeholders(text: str) -> str:
-    unknown = placeholders_unknown(text)
+def _clean_merge_fields(text: str) -> str:
+    unknown = merge_fields_unknown(text)
     if unknown:
-        raise ValidationError(placeholders_error(unknown), code="placeholder")
+        raise ValidationError(merge_fields_error(unknown), code="merge_field")
     return text
 
 
@@ -53,13 +53,13 @@ class FollowUpTemplateForm(forms.ModelForm):
     class Meta:
         model = FollowUpTemplate
         fields = ["step", "name", "subject", "body", "position", "is_active"]
-        help_texts = {"subject": PLACEHOLDER_HELP, "body": PLACEHOLDER_HELP}
+        help_texts = {"subject": MERGE_FIELD_HELP, "body": MERGE_FIELD_HELP}
 
     def clean_subject(self):
-        return _clean_placeholders(self.cleaned_data["subject"])
+        return _clean_merge_fields(self.cleaned_data["subject"])
 
     def clean_body(self):
-        return _clean_placeholders(self.cleaned_data["body"])
+        return _clean_merge_fields(self.cleaned_data["body"])
 
 
 @admin.register(FollowUpTemplate)
@@ -112,16 +112,16 @@ class FollowUpForm(forms.Form):
     template = forms.ModelChoiceField(
         queryset=FollowUpTemplate.objects.filter(is_active=True), widget=forms.HiddenInput
     )
-    subject = forms.CharField(label=_("Subject"), max_length=200, help_text=PLACEHOLDER_HELP)
+    subject = forms.CharField(label=_("Subject"), max_length=200, help_text=MERGE_FIELD_HELP)
     body = forms.CharField(
-        label=_("Text"), widget=forms.Textarea(attrs={"rows": 16}), help_text=PLACEHOLDER_HELP
+        label=_("Text"), widget=forms.Textarea(attrs={"rows": 16}), help_text=MERGE_FIELD_HELP
     )
 
     def clean_subject(self):
-        return _clean_placeholders(self.cleaned_data["subject"])
+        return _clean_merge_fields(self.cleaned_data["subject"])
 
     def clean_body(self):
-        return _clean_placeholders(self.cleaned_data["body"])
+        return _clean_merge_fields(self.cleaned_data["body"])
 
 
 class OrderFollowUpMixin:
@@ -186,7 +186,7 @@ class OrderFollowUpMixin:
                 pick = FollowUpPickForm(initial={"template": form.cleaned_data["template"]})
         elif pick.is_valid():
             template = pick.cleaned_data["template"]
-            # Bound, so that a template saved with a bad placeholder shows the error at once.
+            # Bound, so that a template saved with a bad merge field shows the error at once.
             form = FollowUpForm(
                 {"template": template.pk, "subject": template.subject, "body": template.body}
             )

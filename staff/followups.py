@@ -1,10 +1,10 @@
 """Follow-up emails sent by staff from an order's page (seed 001's six steps, from the tax
 number and declared value to the after-sales visit).
 
-A template's subject and text hold placeholders in braces (`{order_number}`), filled in from
+A template's subject and text hold merge fields in braces (`{order_number}`), filled in from
 the order by plain substitution: staff-written text is never rendered as a Django template, so
-it can neither reach other variables nor run template tags. A placeholder outside
-PLACEHOLDERS is refused with a ValidationError, which forms show as an error.
+it can neither reach other variables nor run template tags. A merge field outside
+MERGE_FIELDS is refused with a ValidationError, which forms show as an error.
 
 `followup_send` records what went out (FollowUpSent, append-only) and a note in the order's
 history in one transaction; the email leaves from a Celery task once that commits.
@@ -36,8 +36,8 @@ from .tasks import followup_email_task
 
 logger = logging.getLogger(__name__)
 
-# Each placeholder and what it becomes; the admin lists them beside the template's text.
-PLACEHOLDERS = {
+# Each merge field and what it becomes; the admin lists them beside the template's text.
+MERGE_FIELDS = {
     "customer_name": gettext_lazy("the buyer's contact name"),
     "company": gettext_lazy("the buyer's company"),
     "order_number": gettext_lazy("the order number"),
@@ -52,23 +52,23 @@ PLACEHOLDERS = {
     "shop_name": gettext_lazy("the shop's name"),
 }
 
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_MERGE_FIELD = re.compile(r"\{(\w+)\}")
 SUBJECT_MAX_LENGTH = FollowUpSent._meta.get_field("subject").max_length
 
 
-def placeholders_unknown(text: str) -> list[str]:
-    """The names in braces in `text` that are not placeholders, each once, in order."""
+def merge_fields_unknown(text: str) -> list[str]:
+    """The names in braces in `text` that are not merge fields, each once, in order."""
     unknown = []
-    for name in _PLACEHOLDER.findall(text):
-        if name not in PLACEHOLDERS and name not in unknown:
+    for name in _MERGE_FIELD.findall(text):
+        if name not in MERGE_FIELDS and name not in unknown:
             unknown.append(name)
     return unknown
 
 
-def placeholders_error(names: list[str]) -> str:
-    return _("Unknown placeholder %(names)s. Use only: %(known)s.") % {
+def merge_fields_error(names: list[str]) -> str:
+    return _("Unknown merge field %(names)s. Use only: %(known)s.") % {
         "names": ", ".join(f"{{{name}}}" for name in names),
-        "known": " ".join(f"{{{name}}}" for name in PLACEHOLDERS),
+        "known": " ".join(f"{{{name}}}" for name in MERGE_FIELDS),
     }
 
 
@@ -82,7 +82,7 @@ def _day(moment) -> str:
 
 
 def followup_values(order: Order) -> dict[str, str]:
-    """What each placeholder becomes for `order` (the latest parcel for tracking)."""
+    """What each merge field becomes for `order` (the latest parcel for tracking)."""
     distributor = (
         Distributor.objects.select_related("owner").filter(user_id=order.member_id).first()
     )
@@ -116,24 +116,24 @@ def followup_values(order: Order) -> dict[str, str]:
 
 
 def followup_fill(order: Order, *, subject: str, body: str) -> tuple[str, str]:
-    """Subject and text with their placeholders filled in for `order`, in the shop's language.
+    """Subject and text with their merge fields filled in for `order`, in the shop's language.
 
     One pass of substitution: a value that itself contains braces (a company named "{x}") is
-    left as it is. Raises ValidationError (per field) for unknown placeholders or a subject
+    left as it is. Raises ValidationError (per field) for unknown merge fields or a subject
     that ends up too long.
     """
     errors = {}
     for field, text in (("subject", subject), ("body", body)):
-        unknown = placeholders_unknown(text)
+        unknown = merge_fields_unknown(text)
         if unknown:
-            errors[field] = placeholders_error(unknown)
+            errors[field] = merge_fields_error(unknown)
     if errors:
         raise ValidationError(errors)
     with translation.override(settings.LANGUAGE_CODE):
         values = followup_values(order)
 
     def fill(text: str) -> str:
-        return _PLACEHOLDER.sub(lambda match: values[match.group(1)], text)
+        return _MERGE_FIELD.sub(lambda match: values[match.group(1)], text)
 
     # A subject is one header line: whatever the values hold, no line breaks in it.
     filled_subject = " ".join(fill(subject).split())
@@ -156,8 +156,8 @@ def followup_send(
     *, order: Order, template: FollowUpTemplate, subject: str, body: str, by
 ) -> FollowUpSent:
     """Send the buyer of `order` a follow-up: `subject` and `body` (which may hold
-    placeholders) are filled in, recorded exactly as sent, noted in the order's history, and
-    emailed after commit. Raises ValidationError for unknown placeholders."""
+    merge fields) are filled in, recorded exactly as sent, noted in the order's history, and
+    emailed after commit. Raises ValidationError for unknown merge fields."""
     subject, body = followup_fill(order, subject=subject, body=body)
     with transaction.atomic():
         sent = FollowUpSent.objects.create(

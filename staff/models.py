@@ -453,7 +453,7 @@ class InquiryMessage(models.Model):
 
 
 class FollowUpTemplate(models.Model):
-    """A follow-up email with placeholders, sent by a salesperson from an order's page. The
+    """A follow-up email with merge fields, sent by a salesperson from an order's page. The
     steps are those of seed 001: tax number and declared value, shipping notice, tracking
     update with ETA, customs help, delivery check, after-sales visit."""
 

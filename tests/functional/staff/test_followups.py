@@ -79,7 +79,7 @@ class TestSendingFromTheOrderPage:
             response = client.get(followup_url(order), {"template": shipping_notice.pk})
         assert response.status_code == 200
         page = response.content.decode()
-        assert "{tracking_number}" in page  # the editable text keeps its placeholders
+        assert "{tracking_number}" in page  # the editable text keeps its merge fields
         assert f"Order {order.number} has shipped" in page  # the preview is filled in
         assert "Tracking number: JD0001" in page and "Dear Ana Ruiz," in page
         assert not mail.outbox and not FollowUpSent.objects.exists()
@@ -189,7 +189,7 @@ class TestBadInput:
         assert response.status_code == 200
         assert "template" in response.context["pick"].errors
 
-    def test_an_unknown_placeholder_is_a_form_error(self, client, world, shipping_notice):
+    def test_an_unknown_merge_field_is_a_form_error(self, client, world, shipping_notice):
         client.force_login(world["sales1"])
         response = send(
             client, world["my_order"], shipping_notice, subject="{order}", body="Hi {name}"
@@ -197,10 +197,10 @@ class TestBadInput:
         assert response.status_code == 200
         errors = response.context["form"].errors
         assert "{order}" in errors["subject"][0] and "{name}" in errors["body"][0]
-        assert "Unknown placeholder {name}" in response.content.decode()
+        assert "Unknown merge field {name}" in response.content.decode()
         assert not FollowUpSent.objects.exists() and not mail.outbox
 
-    def test_a_stored_template_with_an_unknown_placeholder_shows_the_error(
+    def test_a_stored_template_with_an_unknown_merge_field_shows_the_error(
         self, client, world, shipping_notice
     ):
         FollowUpTemplate.objects.filter(pk=shipping_notice.pk).update(body="Hi {firstname}")
@@ -267,7 +267,7 @@ class TestTheTemplatesAdmin:
         shipping_notice.refresh_from_db()
         assert shipping_notice.name == "Shipped (short)"
 
-    def test_an_unknown_placeholder_in_a_template_is_a_form_error(self, client, shipping_notice):
+    def test_an_unknown_merge_field_in_a_template_is_a_form_error(self, client, shipping_notice):
         client.force_login(staff_in("manager"))
         response = client.post(
             f"{TEMPLATES}add/",

@@ -1,4 +1,4 @@
-"""Follow-up emails as services: the default templates, filling placeholders from an order,
+"""Follow-up emails as services: the default templates, filling merge fields from an order,
 sending (record, history note, email after commit) and the append-only log."""
 
 import importlib
@@ -13,11 +13,11 @@ from django.utils import timezone
 
 from orders.models import OrderEvent, Shipment
 from staff.followups import (
-    PLACEHOLDERS,
+    MERGE_FIELDS,
     followup_fill,
     followup_render,
     followup_send,
-    placeholders_unknown,
+    merge_fields_unknown,
 )
 from staff.models import FollowUpSent, FollowUpTemplate
 from tests.factories import DistributorFactory
@@ -72,10 +72,10 @@ class TestTheDefaultTemplates:
         assert set(steps) == set(FollowUpTemplate.Step.values)
         assert FollowUpTemplate.objects.filter(is_active=True).count() == 6
 
-    def test_use_only_known_placeholders(self):
+    def test_use_only_known_merge_fields(self):
         for each in FollowUpTemplate.objects.all():
-            assert placeholders_unknown(each.subject) == [], each.step
-            assert placeholders_unknown(each.body) == [], each.step
+            assert merge_fields_unknown(each.subject) == [], each.step
+            assert merge_fields_unknown(each.body) == [], each.step
         texts = " ".join(t.subject + t.body for t in FollowUpTemplate.objects.all())
         for used in ("{order_number}", "{tracking_number}", "{eta}", "{salesperson_name}"):
             assert used in texts
@@ -91,7 +91,7 @@ class TestTheDefaultTemplates:
 
 
 class TestFillingInAnOrder:
-    def test_every_placeholder_comes_from_the_order_and_its_latest_parcel(
+    def test_every_merge_field_comes_from_the_order_and_its_latest_parcel(
         self, order, finance, settings
     ):
         settings.WHOLESALE_SHOP_NAME = "Factory Direct"
@@ -99,7 +99,7 @@ class TestFillingInAnOrder:
         latest = ship(order, by=finance, carrier="DHL Express", tracking_number="JD0146")
         Shipment.objects.filter(pk=latest.pk).update(shipped_at=timezone.now() + timedelta(hours=1))
         order.refresh_from_db()
-        text = " | ".join(f"{name}={{{name}}}" for name in PLACEHOLDERS)
+        text = " | ".join(f"{name}={{{name}}}" for name in MERGE_FIELDS)
 
         subject, body = followup_fill(order, subject="Order {order_number}", body=text)
 
@@ -139,7 +139,7 @@ class TestFillingInAnOrder:
         _subject, body = followup_fill(order, subject="x", body="[{tracking_number}] {eta}")
         assert body == f"[] {order.delivery_min_days}–{order.delivery_max_days} days after dispatch"
 
-    def test_unknown_placeholders_are_refused_per_field(self, order):
+    def test_unknown_merge_fields_are_refused_per_field(self, order):
         with pytest.raises(ValidationError) as refused:
             followup_fill(order, subject="About {order_no}", body="Hi {name}, {name} {eta}")
         errors = refused.value.message_dict
@@ -211,7 +211,7 @@ class TestSending:
         assert not FollowUpSent.objects.exists()
         assert not OrderEvent.objects.filter(kind=OrderEvent.Kind.NOTE).exists()
 
-    def test_an_unknown_placeholder_sends_and_records_nothing(
+    def test_an_unknown_merge_field_sends_and_records_nothing(
         self, order, lily, django_capture_on_commit_callbacks
     ):
         with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValidationError):
