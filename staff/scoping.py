@@ -83,7 +83,15 @@ class OwnCustomersMixin:
         return super()._get_obj_does_not_exist_redirect(request, opts, object_id)
 
     def _is_visible(self, request, obj) -> bool:
-        return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
+        """Whether `obj` is in the user's scope; asked once per object and request (a change
+        page asks the permissions many times over: buttons, inlines, fields)."""
+        if obj is None:
+            return True
+        seen = request.__dict__.setdefault("_scope_visible", {})
+        key = (self.opts.label_lower, obj.pk)
+        if key not in seen:
+            seen[key] = self.get_queryset(request).filter(pk=obj.pk).exists()
+        return seen[key]
 
     def has_module_permission(self, request):
         return super().has_module_permission(request) or self._scoped(request)
