@@ -7,7 +7,6 @@ import io
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.utils import timezone
@@ -19,17 +18,12 @@ from staff import roles
 from staff.grants import grants_expire
 from staff.models import AccessGrant, Dispute, OwnershipChange
 from tests.factories import DistributorFactory, ProductFactory, StaffFactory, place_order
-from tests.integration.staff.helpers import salesperson
+from tests.integration.staff.helpers import in_role, salesperson
 
 pytestmark = pytest.mark.django_db
 
 DISTRIBUTORS = "/admin/members/distributor/"
 ORDERS = "/admin/orders/order/"
-
-
-def in_role(user, role):
-    user.groups.add(Group.objects.get(name=role))
-    return user
 
 
 def paid(order):

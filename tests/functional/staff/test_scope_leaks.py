@@ -6,7 +6,6 @@ from datetime import datetime
 
 import pytest
 from django.contrib import admin
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from members.models import Distributor
@@ -21,18 +20,13 @@ from tests.factories import (
     StaffFactory,
     place_order,
 )
-from tests.integration.staff.helpers import salesperson
+from tests.integration.staff.helpers import in_role, salesperson
 
 pytestmark = pytest.mark.django_db
 
 DISTRIBUTORS = "/admin/members/distributor/"
 ORDERS = "/admin/orders/order/"
 ADDRESSES = "/admin/members/address/"
-
-
-def in_role(user, role):
-    user.groups.add(Group.objects.get(name=role))
-    return user
 
 
 @pytest.fixture

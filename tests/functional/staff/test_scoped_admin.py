@@ -3,21 +3,15 @@
 Run with -s for the figures."""
 
 import pytest
-from django.contrib.auth.models import Group
 
 from members.models import Distributor
 from tests.factories import DistributorFactory, ProductFactory, StaffFactory, place_order
-from tests.integration.staff.helpers import salesperson
+from tests.integration.staff.helpers import in_role, salesperson
 
 pytestmark = pytest.mark.django_db
 
 DISTRIBUTORS = "/admin/members/distributor/"
 ORDERS = "/admin/orders/order/"
-
-
-def in_role(user, role):
-    user.groups.add(Group.objects.get(name=role))
-    return user
 
 
 @pytest.fixture

@@ -1,18 +1,11 @@
 """Staff in their roles, customers owned by a salesperson, and orders shipped through the real
 services, for the follow-up and grading tests."""
 
-from django.contrib.auth.models import Group
-
 from members.models import Distributor
 from orders import lifecycle
 from orders.models import Order
 from tests.factories import DistributorFactory, ProductFactory, StaffFactory, place_order
-from tests.integration.staff.helpers import salesperson
-
-
-def in_role(user, role: str):
-    user.groups.add(Group.objects.get(name=role))
-    return user
+from tests.integration.staff.helpers import in_role, salesperson
 
 
 def sales_user(first_name: str, **user):

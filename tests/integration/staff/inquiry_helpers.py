@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import time
 
-from django.contrib.auth.models import Group
-
 from members.models import Distributor
 from staff import inquiry_guard
 from staff.inquiries import inquiry_create
 from tests.factories import DistributorFactory, StaffFactory
-from tests.integration.staff.helpers import salesperson
+from tests.integration.staff.helpers import in_role, salesperson
 
 XSS_SCRIPT = "<script>alert(1)</script>"
 XSS_IMG = '"><img src=x onerror=alert(1)>'
-
-
-def in_role(user, role):
-    user.groups.add(Group.objects.get(name=role))
-    return user
 
 
 def sales(first_name: str):
