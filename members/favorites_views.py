@@ -7,6 +7,8 @@ confirmation (after the login, for a guest). static/js/favorites.js turns it, fo
 member, into a direct POST and marks the saved products from `favorite_ids`.
 """
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
@@ -34,12 +36,16 @@ def _safe_next(request, default: str) -> str:
 @login_required
 @require_GET
 def favorite_list(request):
+    items = favorites.favorites_page(request.user)
+    on_sale = [("product", item.product_id) for item in items if item.on_sale]
     return render(
         request,
         "members/favorites.html",
         {
-            "items": favorites.favorites_page(request.user),
+            "items": items,
             "can_order": member_can_order(request.user),
+            # The kit page offers these as a selection to trim (orders.kit_views).
+            "kit_url": f"{reverse('kits:list')}?{urlencode(on_sale)}" if on_sale else "",
         },
     )
 

@@ -548,3 +548,36 @@ class Subscription(models.Model):
     @property
     def is_live(self) -> bool:
         return self.confirmed_at is not None and self.unsubscribed_at is None
+
+
+class NewArrivalSent(models.Model):
+    """A product an address was told about in a new-arrival alert: one row per address and
+    product, so that nobody hears about a product twice (several categories, a second run,
+    unsubscribing and subscribing again)."""
+
+    email = models.EmailField(_("email"))
+    product = models.ForeignKey(
+        "catalog.Product",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("product"),
+    )
+    subscription = models.ForeignKey(
+        Subscription,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="products_sent",
+        verbose_name=_("subscription"),
+    )
+    sent_at = models.DateTimeField(_("sent"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("new arrival sent")
+        verbose_name_plural = _("new arrivals sent")
+        constraints = [
+            models.UniqueConstraint(fields=["email", "product"], name="new_arrival_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.email}: {self.product_id}"

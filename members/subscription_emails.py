@@ -10,7 +10,7 @@ sent (and that is logged): an email whose link cannot work is worse than none.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -18,13 +18,13 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from catalog.models import Product
+
 from .models import Subscription
 from .subscriptions import (
     Kind,
-    alert_product_limit,
     confirm_max_age,
     confirm_token,
-    new_arrivals_in,
     unsubscribe_token,
 )
 
@@ -93,35 +93,32 @@ def confirm(*, subscription_id: int) -> bool:
     return _send("subscription_confirm", subscription, {"confirm_url": confirm_url, "days": days})
 
 
-def new_arrivals(*, subscription_id: int, since: str, until: str) -> bool:
-    """The products published in the alert's category tree between `since` and `until` (the
-    window the beat job closed), unless the subscription ended meanwhile."""
+def kit_url(product_ids) -> str:
+    """The buyer's kit page offering a kit of these products (it asks them to log in)."""
+    query = urlencode([("product", pk) for pk in product_ids])
+    return _absolute(f"{reverse('kits:list')}?{query}")
+
+
+def new_arrivals(*, subscription_id: int, product_ids: list[int], count: int = 0) -> bool:
+    """The new arrivals the beat job chose for this alert (and recorded as sent to its
+    address), with a kit link for them; nothing if the subscription ended meanwhile."""
     subscription = _subscription(subscription_id)
     if subscription is None or not subscription.is_live or subscription.category is None:
         return False
-    from catalog.selectors import category_tree
-
-    below = next(
-        (n.descendant_ids for n in category_tree() if n.id == subscription.category_id),
-        (subscription.category_id,),
+    shown = list(
+        Product.objects.published()
+        .filter(pk__in=product_ids)
+        .order_by("-published_at", "-pk")
+        .only("name", "slug", "published_at")
     )
-    products = new_arrivals_in(
-        category_ids=below,
-        since=datetime.fromisoformat(since),
-        until=datetime.fromisoformat(until),
-    )
-    limit = alert_product_limit()
-    shown = list(products.only("name", "slug", "published_at")[: limit + 1])
     if not shown:
         return False
-    more = len(shown) > limit
     category = subscription.category
     context = {
-        "products": [
-            {"name": p.name, "url": _absolute(p.get_absolute_url())} for p in shown[:limit]
-        ],
-        "count": products.count() if more else len(shown),
-        "more": more,
+        "products": [{"name": p.name, "url": _absolute(p.get_absolute_url())} for p in shown],
+        "count": max(count, len(shown)),
+        "more": count > len(shown),
+        "kit_url": kit_url(p.pk for p in shown),
         "category_url": _absolute(
             f"{reverse('catalog:list')}?category={category.slug}&sort=newest"
         ),

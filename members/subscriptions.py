@@ -11,9 +11,12 @@ sent nothing new. Requests are counted per IP, and confirmation emails per addre
 cache (shared by every process); with the cache down both counts let everything through, like
 staff.inquiry_guard: a lost subscriber is worse than a robot slipping past for a while.
 
-The new-arrival job emails each live alert the products published in its category (and the
-categories below it) since its last alert, or since it was confirmed, and moves `last_sent_at`
-on under the row's lock in the same transaction, so a second run sends nothing twice.
+The new-arrival job (daily) emails each live alert the products published in its category (and
+the categories below it) since its last alert, or since it was confirmed, with a link to build
+a product kit of them. Nothing is sent twice to one address about one product: each product
+told is written to NewArrivalSent (unique on address and product) in the transaction that
+moves `last_sent_at` on under the lock of all the address's alert rows, so neither a second
+run, nor an overlapping category, nor subscribing again sends it again.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from catalog.models import Category, Product
 from catalog.selectors import category_tree
 from wholesale.outbox import enqueue_on_commit
 
-from .models import Subscription
+from .models import NewArrivalSent, Subscription
 
 logger = logging.getLogger(__name__)
 
@@ -342,37 +345,57 @@ def new_arrivals_in(*, category_ids, since: datetime, until: datetime) -> QueryS
 
 
 def new_arrivals_alerts_send(*, now: datetime | None = None) -> int:
-    """Beat job: queue one alert per live subscription whose category tree has products
-    published since its last alert. Returns how many were queued; a second run queues none."""
+    """Beat job (daily): queue each live alert the products published in its category tree
+    since its last alert that its address has never been told about. Returns how many emails
+    were queued; a second run queues none."""
     now = now or timezone.now()
     tree = {node.id: node.descendant_ids for node in category_tree()}
-    ids = list(alert_subscriptions_live().order_by("pk").values_list("pk", flat=True))
-    return sum(_alert_one(pk, now=now, tree=tree) for pk in ids)
+    emails = alert_subscriptions_live().order_by("email").values_list("email", flat=True).distinct()
+    return sum(_alerts_for_address(email, now=now, tree=tree) for email in list(emails))
 
 
-def _alert_one(subscription_id: int, *, now: datetime, tree: dict) -> int:
+def _alerts_for_address(email: str, *, now: datetime, tree: dict) -> int:
+    """One address's alerts, under the lock of all its alert rows (taken in pk order, so two
+    runs queue behind each other instead of deadlocking): a product already sent to the
+    address, by this run's earlier alert or any before, is left out."""
+    queued = 0
     with transaction.atomic():
-        # Skip a row another run holds: that run sends its alert.
-        subscription = (
+        subscriptions = list(
             alert_subscriptions_live()
-            .select_for_update(skip_locked=True, of=("self",))
-            .filter(pk=subscription_id)
-            .first()
+            .filter(email=email)
+            .select_for_update(of=("self",))
+            .order_by("pk")
         )
-        if subscription is None or subscription.category_id not in tree:
-            return 0
-        since = subscription.last_sent_at or subscription.confirmed_at
-        if since >= now:
-            return 0
-        category_ids = tree[subscription.category_id]
-        if not new_arrivals_in(category_ids=category_ids, since=since, until=now).exists():
-            return 0
-        subscription.last_sent_at = now
-        subscription.save(update_fields=["last_sent_at"])
-        _email_later(
-            "new_arrivals",
-            subscription_id=subscription.pk,
-            since=since.isoformat(),
-            until=now.isoformat(),
+        for subscription in subscriptions:
+            queued += _alert_one(subscription, now=now, tree=tree)
+    return queued
+
+
+def _alert_one(subscription: Subscription, *, now: datetime, tree: dict) -> int:
+    since = subscription.last_sent_at or subscription.confirmed_at
+    if subscription.category_id not in tree or since >= now:
+        return 0
+    already = NewArrivalSent.objects.filter(email=subscription.email).values("product_id")
+    limit = alert_product_limit()
+    untold = new_arrivals_in(
+        category_ids=tree[subscription.category_id], since=since, until=now
+    ).exclude(pk__in=already)
+    product_ids = list(untold.values_list("pk", flat=True)[: limit + 1])
+    count = untold.count() if len(product_ids) > limit else len(product_ids)
+    product_ids = product_ids[:limit]
+    # The window closes whether or not anything is left to tell: what was published in it
+    # beyond the limit is counted in the email, which links to the category page.
+    subscription.last_sent_at = now
+    subscription.save(update_fields=["last_sent_at"])
+    if not product_ids:
+        return 0
+    NewArrivalSent.objects.bulk_create(
+        NewArrivalSent(
+            email=subscription.email, product_id=pk, subscription=subscription, sent_at=now
         )
+        for pk in product_ids
+    )
+    _email_later(
+        "new_arrivals", subscription_id=subscription.pk, product_ids=product_ids, count=count
+    )
     return 1

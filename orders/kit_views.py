@@ -39,15 +39,26 @@ def kit_list(request):
     if not member_can_order(request.user):
         return _refused(request)
     member_kits = kits.kits_of(request.user)
-    product_id = _int(request.GET.get("product"))
+    # ?product=1 offers that product's kit; several (the new-arrival email, the favorites
+    # page) offer them as a selection the buyer may trim.
+    product_ids = {pk for pk in map(_int, request.GET.getlist("product")) if pk is not None}
+    offered = (
+        list(
+            Product.objects.published()
+            .filter(pk__in=sorted(product_ids)[: kits.SELECTION_LIMIT])
+            .order_by("name", "pk")
+            .only("pk", "name", "slug")
+        )
+        if product_ids
+        else []
+    )
     category_id = _int(request.GET.get("category"))
     context = {
         "kits": member_kits,
         "working": any(kit.is_working for kit in member_kits),
         "markup_form": RetailMarkupForm(instance=distributor_for(request.user)),
-        "offer_product": (
-            Product.objects.published().filter(pk=product_id).first() if product_id else None
-        ),
+        "offer_product": offered[0] if len(offered) == 1 else None,
+        "offer_selection": offered if len(offered) > 1 else [],
         "offer_category": (
             Category.objects.filter(pk=category_id, is_active=True).first() if category_id else None
         ),

@@ -49,6 +49,8 @@ logger = logging.getLogger(__name__)
 
 KIT_DAYS = 7
 SYNC_LIMIT = 5
+# The most products one selection may hold (more is what category kits are for).
+SELECTION_LIMIT = 200
 NEW_ARRIVAL_DAYS = 7
 IMAGE_RENDITION = "large"
 PROGRESS_STEP = 5  # write progress to the row at most every 5 percent
@@ -586,6 +588,11 @@ def kit_request(
     products: list[Product] = []
     if kind in (ProductKit.Kind.PRODUCT, ProductKit.Kind.SELECTION):
         ids = sorted({int(pk) for pk in product_ids})
+        if len(ids) > SELECTION_LIMIT:
+            raise KitRefused(
+                _("A kit holds at most %(limit)s chosen products; for more, use a category kit.")
+                % {"limit": SELECTION_LIMIT}
+            )
         products = list(Product.objects.published().filter(pk__in=ids).only("pk", "name"))
         if not products:
             raise KitRefused(_("Choose at least one product for the kit."))

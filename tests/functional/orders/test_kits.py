@@ -3,10 +3,13 @@ images and three files, the buyer's prices, only the owner downloads, big kits b
 task with progress, a failed build leaves no file, expired kits lose theirs."""
 
 import csv
+import html
 import io
+import re
 import zipfile
 from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import parse_qs
 
 import pytest
 from django.core.files.storage import default_storage
@@ -261,3 +264,47 @@ class TestThePages:
         assert f"/account/kits/?category={category.pk}" in listing
         offer = client.get(f"/account/kits/?product={product.pk}").content.decode()
         assert 'data-testid="kit-product"' in offer
+
+
+class TestChoosingASelection:
+    def test_several_products_are_offered_ticked_and_the_kit_holds_those_kept(self):
+        member, client = member_client()
+        chosen = [ProductFactory(name=name) for name in ("Apron", "Beanie", "Cap")]
+        hidden = ProductFactory(name="Draft", status="draft", published_at=None)
+        query = "&".join(f"product={p.pk}" for p in [*chosen, hidden])
+        page = client.get(f"/account/kits/?{query}").content.decode()
+        assert 'data-testid="kit-selection"' in page
+        for product in chosen:
+            assert f'name="product" value="{product.pk}" checked' in page
+        assert "Draft" not in page
+        # The buyer unticks the cap.
+        client.post(
+            "/account/kits/new/",
+            {"kind": "selection", "product": [chosen[0].pk, chosen[1].pk]},
+        )
+        kit = ProductKit.objects.get(member=member)
+        assert kit.kind == ProductKit.Kind.SELECTION and kit.status == ProductKit.Status.READY
+        handles = {r["URL handle"] for r in shopify(download(client, kit))}
+        assert handles == {kits.handle_for(chosen[0]), kits.handle_for(chosen[1])}
+
+    def test_a_selection_past_the_limit_is_refused_with_a_reason(self, settings):
+        member, client = member_client()
+        too_many = list(range(1, kits.SELECTION_LIMIT + 2))
+        response = client.post(
+            "/account/kits/new/", {"kind": "selection", "product": too_many}, follow=True
+        )
+        assert "at most" in response.content.decode()
+        assert not ProductKit.objects.filter(member=member).exists()
+
+    def test_the_favorites_page_links_to_a_kit_of_the_favorites_on_sale(self):
+        _, client = member_client()
+        kept = [ProductFactory(), ProductFactory()]
+        withdrawn = ProductFactory()
+        for product in [*kept, withdrawn]:
+            client.post(f"/account/favorites/{product.pk}/add/")
+        withdrawn.status = "draft"
+        withdrawn.save()
+        page = client.get("/account/favorites/").content.decode()
+        link = re.search(r'data-testid="favorites-kit" href="/account/kits/\?([^"]+)"', page)
+        offered = parse_qs(html.unescape(link.group(1)))["product"]
+        assert sorted(map(int, offered)) == sorted(p.pk for p in kept)

@@ -3,9 +3,11 @@ alerts job (members.subscriptions, members.subscription_emails, members.tasks)."
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 from types import SimpleNamespace
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core import mail, signing
@@ -15,7 +17,7 @@ from django.utils import timezone
 
 from catalog.models import Product
 from members import subscriptions as subs
-from members.models import Subscription
+from members.models import NewArrivalSent, Subscription
 from members.tasks import new_arrivals_alerts_task
 from tests.factories import CategoryFactory, ProductFactory, UserFactory
 from tests.integration.members.subscription_helpers import (
@@ -28,6 +30,8 @@ from tests.integration.members.subscription_helpers import (
 )
 
 pytestmark = pytest.mark.django_db
+
+KIT_LINK = re.compile(r"https://shop\.example(/account/kits/\?[^\s\"<]+)")
 
 Kind = Subscription.Kind
 Outcome = subs.Outcome
@@ -364,12 +368,13 @@ class TestNewArrivalAlerts:
         from members.subscription_emails import send_now
 
         subscription.refresh_from_db()
-        assert not send_now(
-            "new_arrivals",
-            subscription_id=subscription.pk,
-            since=(timezone.now() - timedelta(days=3)).isoformat(),
-            until=timezone.now().isoformat(),
+        told = list(
+            NewArrivalSent.objects.filter(subscription=subscription).values_list(
+                "product_id", flat=True
+            )
         )
+        assert len(told) == 2
+        assert not send_now("new_arrivals", subscription_id=subscription.pk, product_ids=told)
 
     def test_a_long_list_is_cut_with_a_link_to_the_category(
         self, shelf, django_capture_on_commit_callbacks, settings
@@ -384,6 +389,54 @@ class TestNewArrivalAlerts:
         assert "5 products" in message.subject
         assert f"{SITE}/catalog/?category=bags&sort=newest" in message.body
         assert message.body.count(f"{SITE}/products/") == 2
+
+    def test_a_product_in_two_of_ones_categories_is_sent_once(
+        self, shelf, django_capture_on_commit_callbacks
+    ):
+        # Ana follows Bags and Totes (below it): the tote is new in both.
+        live_alert(shelf["bags"])
+        live_alert(shelf["totes"])
+        live_alert(shelf["totes"], email="ben@example.test")
+        assert run_job(django_capture_on_commit_callbacks) == 2
+        (ana,) = sent_to("ana@example.test")
+        (ben,) = sent_to("ben@example.test")
+        assert "New tote" in ana.body and "New bag" in ana.body
+        assert "New tote" in ben.body  # another person is told on their own
+        told = NewArrivalSent.objects.filter(email="ana@example.test")
+        assert sorted(told.values_list("product__name", flat=True)) == ["New bag", "New tote"]
+
+    def test_a_product_published_again_is_not_sent_again(
+        self, shelf, django_capture_on_commit_callbacks
+    ):
+        live_alert(shelf["bags"])
+        assert run_job(django_capture_on_commit_callbacks) == 1
+        # Taken down and published again: a new published_at, inside the next window.
+        with django_capture_on_commit_callbacks(execute=True):
+            Product.objects.filter(pk=shelf["new_bag"].pk).update(published_at=timezone.now())
+        assert run_job(django_capture_on_commit_callbacks) == 0
+        assert mail.outbox == []
+
+    def test_subscribing_again_does_not_repeat_what_was_sent(
+        self, shelf, django_capture_on_commit_callbacks
+    ):
+        first = live_alert(shelf["bags"])
+        assert run_job(django_capture_on_commit_callbacks) == 1
+        subs.unsubscribe(subs.unsubscribe_token(first))
+        again = live_alert(shelf["bags"], confirmed_days_ago=3)
+        assert again.pk == first.pk
+        assert run_job(django_capture_on_commit_callbacks) == 0
+        assert mail.outbox == []
+
+    def test_the_email_links_to_a_kit_of_its_products(
+        self, shelf, django_capture_on_commit_callbacks
+    ):
+        live_alert(shelf["bags"])
+        run_job(django_capture_on_commit_callbacks)
+        (message,) = mail.outbox
+        ids = sorted([shelf["new_bag"].pk, shelf["new_tote"].pk])
+        link = path_in(message, KIT_LINK)
+        assert sorted(int(pk) for pk in parse_qs(urlsplit(link).query)["product"]) == ids
+        assert f"{SITE}{link}" in message.alternatives[0][0].replace("&amp;", "&")
 
     def test_product_names_are_escaped_in_the_html_part(
         self, shelf, django_capture_on_commit_callbacks
