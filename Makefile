@@ -22,9 +22,15 @@ $(VENV)/.installed-test: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed-run
 
+# The demo's beat runs the scheduled jobs (tracking sweeps, ERP exports, alerts, expiries) on
+# their schedule, inline in its own process as the web server runs its tasks: no broker to run
+# (memory:// only satisfies beat's connection). It stops with the server; its log is var/beat.log.
 run: $(VENV)/.installed-run
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py seed_demo
+	DEBUG=1 CELERY_BROKER_URL=memory:// CELERY_TASK_ALWAYS_EAGER=1 \
+		$(PY) -m celery -A wholesale beat --loglevel=INFO --logfile=$${WHOLESALE_VAR_DIR:-var}/beat.log & \
+	beat=$$!; trap 'kill $$beat 2>/dev/null' EXIT INT TERM; \
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 lint: $(VENV)/.installed-test

@@ -125,6 +125,14 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "wholesale.sqlite3",
+            # The demo's web server and its beat write to one file: WAL lets readers go on
+            # while one writes, IMMEDIATE takes the write lock at BEGIN (no upgrade deadlock)
+            # and the timeout makes a writer wait its turn instead of failing.
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
         }
     }
     # The demo's SQLite cannot hold one subscription per address, kind and (empty) category
@@ -151,8 +159,8 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # --- Celery -----------------------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
-# Without a broker (the demo) tasks run inline, in the request that enqueues them.
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Without a broker (the demo) tasks run inline, in the request or the beat that asks for them.
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -167,7 +175,7 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # the admin; the entries below are written there when beat starts.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # ERP export profiles' folders live under this root (orders.exports).
-WHOLESALE_EXPORT_ROOT = Path(os.environ.get("WHOLESALE_EXPORT_ROOT", BASE_DIR / "var/exports"))
+WHOLESALE_EXPORT_ROOT = Path(os.environ.get("WHOLESALE_EXPORT_ROOT", VAR_DIR / "exports"))
 WHOLESALE_EXPORT_TIMEOUT = env_int("WHOLESALE_EXPORT_TIMEOUT", 30)
 CELERY_BEAT_SCHEDULE = {
     # Tasks the broker could not take when asked for are handed over (wholesale.outbox).

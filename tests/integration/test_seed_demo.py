@@ -1,6 +1,8 @@
 """``manage.py seed_demo``: the demo data, loaded once however often the command runs."""
 
+import csv
 import io
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -17,9 +19,20 @@ from catalog.models import Category, Product, ProductImage, Variant
 from catalog.selectors import stock_mismatches
 from members.models import Distributor, User
 from orders.checkout import order_place
-from orders.models import Order, Payment, ShippingMethod, ShippingZone
+from orders.exports import export_run, profiles_due, run_file_path
+from orders.models import (
+    ExportProfile,
+    Order,
+    Payment,
+    Shipment,
+    ShippingMethod,
+    ShippingZone,
+    TrackingEvent,
+    TrackingStatus,
+)
 from orders.selectors import shipping_options
 from orders.services import cart_add_lines
+from orders.tracking import OfflineCarrier, tracking_update
 from staff.models import CompanyPage, Inquiry, ShopSettings
 from wholesale.management.commands import seed_demo
 from wholesale.money import Money
@@ -49,6 +62,9 @@ def remove_demo_data():
     CompanyPage.objects.all().delete()
     ShopSettings.objects.all().delete()
     Payment.objects.all().delete()
+    ExportProfile.objects.all().delete()
+    TrackingEvent.objects.all().delete()
+    Shipment.objects.all().delete()
     Order.objects.all().delete()
     Product.objects.all().delete()
     while Category.objects.exists():
@@ -296,12 +312,55 @@ class TestDemoOrders:
         states = dict(
             Order.objects.values_list("member__email", "state").order_by("member__email", "pk")
         )
-        assert Order.objects.filter(member__email="buyer1@demo.test").count() == 2
+        assert Order.objects.filter(member__email="buyer1@demo.test").count() == 3
         assert set(states) == {"buyer1@demo.test", "buyer2@demo.test"}
         assert Order.objects.filter(state="paid").count() == 2
+        assert Order.objects.filter(state="shipped").count() == 2
         client.login(email="sales1@demo.test", password="demo-pass-2024")
         listed = client.get("/admin/orders/order/").content.decode()
         own = Order.objects.filter(member__email="buyer1@demo.test")
-        theirs = Order.objects.get(member__email="buyer2@demo.test")
+        theirs = Order.objects.filter(member__email="buyer2@demo.test")
         assert all(order.number in listed for order in own)
-        assert theirs.number not in listed
+        assert theirs.count() == 2
+        assert not any(order.number in listed for order in theirs)
+
+
+class TestDemoJobs:
+    """What the demo's beat does with the seeded data: parcels move on through the offline
+    carrier's week, and the export profile drops its file."""
+
+    def test_parcels_are_on_their_way_and_move_on_at_each_sweep(self, demo, client):
+        shipments = list(Shipment.objects.select_related("order").order_by("shipped_at"))
+        assert len(shipments) == 2
+        assert all(s.status != TrackingStatus.DELIVERED for s in shipments)
+        assert all(TrackingEvent.objects.filter(shipment=s).count() >= 2 for s in shipments)
+        older = shipments[0]
+        client.login(email=older.order.member.email, password="demo-pass-2024")
+        page = client.get(f"/account/orders/{older.order.number}/").content.decode()
+        assert "Arrived at customs" in page or "Departed origin facility" in page
+
+        # Two sweeps later in the week (as the beat runs them), both parcels are delivered.
+        for days in (2, 7):
+            later = timezone.now() + timedelta(days=days)
+            tracking_update(now=later, provider=OfflineCarrier(now=later), min_interval=None)
+        assert set(Shipment.objects.values_list("status", flat=True)) == {"delivered"}
+        assert set(
+            Order.objects.filter(shipments__isnull=False).values_list("state", flat=True)
+        ) == {"delivered"}
+
+    def test_the_export_profile_is_due_and_drops_the_paid_lines(self, demo, settings, tmp_path):
+        settings.WHOLESALE_EXPORT_ROOT = tmp_path
+        settings.WHOLESALE_EXPORT_LAG_SECONDS = 0
+        (profile,) = ExportProfile.objects.all()
+        assert profiles_due() == [profile.pk]
+        run = export_run(profile.pk)
+        assert run.status == "succeeded"
+        with open(run_file_path(run), newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle))
+        exported = {row["OrderNo"] for row in rows}
+        expected = set(
+            Order.objects.filter(state__in=["paid", "shipped"]).values_list("number", flat=True)
+        )
+        assert exported == expected and len(expected) == 4
+        assert run.row_count == len(rows) and all(row["SKU"] for row in rows)
+        assert export_run(profile.pk) is None  # nothing new: no second file

@@ -33,9 +33,18 @@ from catalog.models import Category, PriceTier, Product, Variant
 from catalog.services import product_refresh
 from members.models import Address, BusinessType, Distributor, User
 from orders.checkout import order_place
-from orders.lifecycle import bank_transfer_confirm
-from orders.models import Order, ShippingMethod, ShippingRate, ShippingZone
+from orders.lifecycle import bank_transfer_confirm, shipment_add
+from orders.models import (
+    ExportProfile,
+    Order,
+    OrderState,
+    Shipment,
+    ShippingMethod,
+    ShippingRate,
+    ShippingZone,
+)
 from orders.services import cart_add_lines
+from orders.tracking import provider_default, tracking_update
 from staff import roles
 from staff.inquiries import inquiries_seed_demo
 from staff.models import OwnershipChange, SalesProfile
@@ -475,6 +484,8 @@ class Command(BaseCommand):
         if new_product_ids:
             product_refresh(product_ids=new_product_ids)
         self.seed_orders()
+        self.seed_shipments()
+        self.seed_exports()
         inquiries_seed_demo()
         showcase_seed_demo()
         if options["verbosity"] >= 1:
@@ -573,17 +584,24 @@ class Command(BaseCommand):
             .prefetch_related("variants")
             .order_by("pk")[:12]
             if sum(v.stock >= 200 for v in product.variants.all() if v.is_active) >= 2
-        ][:3]
+        ][:5]
+        # (product, paid?, days since it was shipped or None): the shipped ones are on their
+        # way, at different points of the offline carrier's week (seed_shipments).
         plans = {
-            "buyer1@demo.test": [(products[0], True), (products[1], False)],
-            "buyer2@demo.test": [(products[2], True)],
+            "buyer1@demo.test": [
+                (products[0], True, None),
+                (products[1], False, None),
+                (products[3], True, 4),
+            ],
+            "buyer2@demo.test": [(products[2], True, None), (products[4], True, 2)],
         }
+        self.to_ship = []
         for email, plan in plans.items():
             member = User.objects.get(email=email)
             if Order.objects.filter(member=member).exists():
                 continue
             address = member.addresses.filter(is_end_customer=False).order_by("pk").first()
-            for product, pay in plan:
+            for product, pay, shipped_days_ago in plan:
                 variants = [v for v in product.variants.all() if v.is_active and v.stock >= 200]
                 variants = variants[:2]
                 # Enough for the MOQ and the minimum order amount, in whole packs.
@@ -604,6 +622,58 @@ class Command(BaseCommand):
                 )
                 if pay:
                     bank_transfer_confirm(order_id=order.pk, by=finance, reference="DEMO-TT")
+                if shipped_days_ago is not None:
+                    self.to_ship.append((order, shipped_days_ago))
+
+    def seed_shipments(self):
+        """Ship the orders planned as shipped, a few days back, and ask the carrier once, so
+        their timelines start filled in; the tracking sweep (three times a day, the demo's
+        beat) moves them on through the offline carrier's week until they are delivered."""
+        if not self.to_ship:
+            return
+        manager = User.objects.get(email="manager@demo.test")
+        now = timezone.now()
+        for order, days_ago in self.to_ship:
+            shipment = shipment_add(
+                order_id=order.pk,
+                carrier="YunExpress",
+                tracking_number=f"YT{order.number.lstrip('W').zfill(10)}CN",
+                by=manager,
+            )
+            Shipment.objects.filter(pk=shipment.pk).update(
+                shipped_at=now - timedelta(days=days_ago)
+            )
+        if provider_default().name == "offline":
+            tracking_update(now=now, min_interval=timedelta(0))
+
+    def seed_exports(self):
+        """An hourly ERP export of paid orders' lines to var/exports/demo-erp/ (CSV), which the
+        demo's beat runs: its first file lands within minutes of `make run`."""
+        if ExportProfile.objects.exists():
+            return
+        columns = [
+            ("order_number", "OrderNo"),
+            ("placed_at", "OrderDate"),
+            ("customer_company", "Customer"),
+            ("customer_country", "Country"),
+            ("salesperson_email", "SalesRep"),
+            ("line_sku", "SKU"),
+            ("line_product", "Description"),
+            ("line_quantity", "Qty"),
+            ("line_unit_price", "UnitPrice"),
+            ("line_total", "LineTotal"),
+            ("currency", "Currency"),
+            ("payment_status", "Payment"),
+        ]
+        ExportProfile.objects.create(
+            name="ERP: paid order lines (demo)",
+            states=[OrderState.PAID, OrderState.PROCESSING, OrderState.SHIPPED],
+            incremental=True,
+            fields=[{"source": source, "column": column} for source, column in columns],
+            format=ExportProfile.Format.CSV,
+            folder="demo-erp",
+            schedule=ExportProfile.Schedule.HOURLY,
+        )
 
     # --- shipping -----------------------------------------------------------------------------
 
