@@ -281,6 +281,8 @@ WHOLESALE_SHOP_NAME = os.environ.get("WHOLESALE_SHOP_NAME", "Wholesale")
 # The shop's public address, for links in emails sent outside a request (approval, tracking).
 WHOLESALE_SITE_URL = os.environ.get("WHOLESALE_SITE_URL", "http://127.0.0.1:8000" if DEBUG else "")
 WHOLESALE_NEW_ARRIVAL_DAYS = env_int("WHOLESALE_NEW_ARRIVAL_DAYS", 30)
+# Products listed in one new-arrival alert email (members.subscriptions); it counts the rest.
+WHOLESALE_NEW_ARRIVALS_ALERT_LIMIT = env_int("WHOLESALE_NEW_ARRIVALS_ALERT_LIMIT", 20)
 WHOLESALE_LOW_STOCK = env_int("WHOLESALE_LOW_STOCK", 20)
 # Logistics tracking (orders.tracking): "offline" (the built-in carrier) or "17track".
 WHOLESALE_TRACKING_PROVIDER = os.environ.get("WHOLESALE_TRACKING_PROVIDER", "offline")
