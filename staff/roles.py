@@ -55,6 +55,13 @@ INQUIRIES_ALL = _perms("staff", ("inquiry",), ("change", "delete", "view")) | _p
     "staff", ("inquirymessage",), ("add", "view")
 )
 
+# The reports (analytics.access): all of them for the manager, the sales and payment reports
+# for finance, their own figures for sales and customer service.
+ANALYTICS_ALL = "analytics.view_all_reports"
+ANALYTICS_SALES = "analytics.view_sales_reports"
+ANALYTICS_OWN_SALES = "analytics.view_own_performance"
+ANALYTICS_OWN_SERVICE = "analytics.view_own_service"
+
 ROLES: dict[str, set[str]] = {
     MANAGER: CATALOG_ALL
     | SHOWCASE_ALL
@@ -73,7 +80,8 @@ ROLES: dict[str, set[str]] = {
     | {"members.view_address", "orders.view_cart", "orders.view_webhookevent"}
     | {"orders.view_order", "orders.change_order", "orders.ship_order"}
     | _perms("orders", ("exportprofile",))
-    | {"orders.view_exportrun"},
+    | {"orders.view_exportrun"}
+    | {ANALYTICS_ALL},
     FINANCE: CATALOG_VIEW
     | PAYMENTS_VIEW
     | {"members.view_distributor", "members.view_address", "orders.view_cart"}
@@ -86,9 +94,12 @@ ROLES: dict[str, set[str]] = {
         "orders.ship_order",
         "orders.confirm_payment",
         "orders.refund_order",
-    },
-    SALES: CATALOG_VIEW | FOLLOWUP_TEMPLATES_VIEW | {SEES_OWN_CUSTOMERS},
-    CUSTOMER_SERVICE: CATALOG_VIEW | FOLLOWUP_TEMPLATES_VIEW | {SEES_HANDED_OVER},
+    }
+    | {ANALYTICS_SALES},
+    SALES: CATALOG_VIEW | FOLLOWUP_TEMPLATES_VIEW | {SEES_OWN_CUSTOMERS, ANALYTICS_OWN_SALES},
+    CUSTOMER_SERVICE: CATALOG_VIEW
+    | FOLLOWUP_TEMPLATES_VIEW
+    | {SEES_HANDED_OVER, ANALYTICS_OWN_SERVICE},
     EDITOR: CATALOG_ALL | SHOWCASE_ALL | REVIEWS_MODERATED,
 }
 
@@ -107,7 +118,8 @@ def roles_sync(apps=None, *, create_missing_permissions: bool = True) -> dict[st
         from django.apps import apps as global_apps
         from django.contrib.auth.management import create_permissions
 
-        for label in ("catalog", "members", "orders", "staff", "django_celery_beat"):
+        labels = ("catalog", "members", "orders", "staff", "django_celery_beat", "analytics")
+        for label in labels:
             create_permissions(global_apps.get_app_config(label), verbosity=0)
     counts = {}
     for name, wanted in ROLES.items():

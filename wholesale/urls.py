@@ -14,6 +14,7 @@ admin.site.site_title = settings.WHOLESALE_SHOP_NAME
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("analytics/", include("analytics.urls")),
     path("accounts/", include("allauth.urls")),
     path("account/orders/", include("orders.account_urls")),
     path("account/points/", include("members.points_urls")),
