@@ -27,3 +27,74 @@ class ReportAccess(models.Model):
 
     def __str__(self):
         return str(self._meta.verbose_name)
+
+
+class ProductSalesDay(models.Model):
+    """One product's sales on one day to one group of buyers (country, salesperson, level):
+    units and revenue net of refunds, and the orders holding it. Rebuilt per day by
+    analytics.rollups; the product, category and new-arrival reports read it."""
+
+    day = models.DateField(_("day"))
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.CASCADE, related_name="+", verbose_name=_("product")
+    )
+    category_id = models.IntegerField(_("category"), null=True, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    salesperson_id = models.IntegerField(_("salesperson"), null=True, blank=True)
+    level_id = models.IntegerField(_("level"), null=True, blank=True)
+    units = models.IntegerField(_("units"), default=0)
+    revenue = models.DecimalField(_("revenue"), max_digits=16, decimal_places=2, default=0)
+    orders = models.IntegerField(_("orders"), default=0)
+
+    class Meta:
+        verbose_name = _("product sales per day")
+        verbose_name_plural = _("product sales per day")
+        indexes = [
+            models.Index(fields=["day", "product"]),
+            models.Index(fields=["product", "day"]),
+            models.Index(fields=["category_id", "day"]),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.product_id}: {self.units}"
+
+
+class ProductActivityDay(models.Model):
+    """One product's page views and cart additions on one day (analytics.rollups)."""
+
+    day = models.DateField(_("day"))
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.CASCADE, related_name="+", verbose_name=_("product")
+    )
+    views = models.IntegerField(_("views"), default=0)
+    cart_adds = models.IntegerField(_("cart additions"), default=0)
+
+    class Meta:
+        verbose_name = _("product activity per day")
+        verbose_name_plural = _("product activity per day")
+        constraints = [
+            models.UniqueConstraint(fields=["day", "product"], name="product_activity_day_once")
+        ]
+        indexes = [models.Index(fields=["product", "day"])]
+
+    def __str__(self):
+        return f"{self.day} {self.product_id}: {self.views} views"
+
+
+class RollupRun(models.Model):
+    """One refresh of the rollup tables: which days were rebuilt, how many rows, how long."""
+
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    first_day = models.DateField(_("first day"), null=True, blank=True)
+    last_day = models.DateField(_("last day"), null=True, blank=True)
+    days = models.IntegerField(_("days rebuilt"), default=0)
+    rows = models.IntegerField(_("rows written"), default=0)
+
+    class Meta:
+        verbose_name = _("rollup run")
+        verbose_name_plural = _("rollup runs")
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self):
+        return f"rollup {self.started_at:%Y-%m-%d %H:%M}: {self.days} days"

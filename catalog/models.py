@@ -484,3 +484,20 @@ class ProductKit(models.Model):
     @property
     def is_working(self) -> bool:
         return self.status in (self.Status.PENDING, self.Status.BUILDING)
+
+
+class CartAddition(models.Model):
+    """A product put in a cart, for the views → cart → purchase funnel. Append-only, written in
+    batches like views (catalog.services)."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    added_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["product", "added_at"])]
+
+    def __str__(self):
+        return f"cart addition of {self.product_id} at {self.added_at:%Y-%m-%d %H:%M}"

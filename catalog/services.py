@@ -21,7 +21,15 @@ from wholesale.redis import redis_client
 from . import pricing
 from .cache import bump_catalog_version, bump_stock_versions
 from .locks import lock_variants
-from .models import PriceTier, Product, ProductView, SearchLog, StockMovement, Variant
+from .models import (
+    CartAddition,
+    PriceTier,
+    Product,
+    ProductView,
+    SearchLog,
+    StockMovement,
+    Variant,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -121,7 +129,7 @@ def _event_record(event: dict) -> None:
 
 
 def _events_write(events: list[dict]) -> None:
-    views, searches = [], []
+    views, searches, additions = [], [], []
     for event in events:
         at = datetime.fromisoformat(event["at"])
         if event["kind"] == "view":
@@ -143,23 +151,28 @@ def _events_write(events: list[dict]) -> None:
                     searched_at=at,
                 )
             )
-    with transaction.atomic():
-        if views:
-            # A product deleted since the view was buffered is skipped, not an error.
-            existing = set(
-                Product.objects.filter(pk__in={v.product_id for v in views}).values_list(
-                    "pk", flat=True
-                )
+        elif event["kind"] == "cart_add":
+            additions.append(
+                CartAddition(product_id=event["product"], member_id=event["member"], added_at=at)
             )
+    with transaction.atomic():
+        if views or additions:
+            # A product deleted since the view was buffered is skipped, not an error.
+            wanted = {v.product_id for v in views} | {a.product_id for a in additions}
+            existing = set(Product.objects.filter(pk__in=wanted).values_list("pk", flat=True))
             ProductView.objects.bulk_create(
                 [v for v in views if v.product_id in existing], batch_size=1000
+            )
+            CartAddition.objects.bulk_create(
+                [a for a in additions if a.product_id in existing], batch_size=1000
             )
         if searches:
             SearchLog.objects.bulk_create(searches, batch_size=1000)
 
 
 def catalog_events_flush(*, batch: int = 5000) -> int:
-    """Move buffered views and searches from Redis into the database; returns how many.
+    """Move buffered views, searches and cart additions from Redis into the database; returns
+    how many.
 
     LPOP hands each event to exactly one caller, so two flushes at once never write one twice;
     if writing fails the batch goes back to the head of the list for the next run.
@@ -190,6 +203,18 @@ def product_view_record(*, request, product_id: int) -> None:
             "product": product_id,
             "member": _member_id(request),
             "session": _session_key(request),
+            "at": timezone.now().isoformat(),
+        }
+    )
+
+
+def cart_addition_record(*, member_id: int | None, product_id: int) -> None:
+    """Note a product put in a cart (the funnel's middle step); never costs the buyer the add."""
+    _event_record(
+        {
+            "kind": "cart_add",
+            "product": product_id,
+            "member": member_id,
             "at": timezone.now().isoformat(),
         }
     )

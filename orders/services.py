@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Variant
+from catalog.services import cart_addition_record
 
 from . import rules, selectors
 from .models import Cart, CartLine
@@ -145,6 +146,7 @@ def cart_add_lines(*, member, product_slug: str, quantities: Mapping[int, int]) 
             raise ValidationError(refusals, code="refused")
         totals = {v.pk: in_cart.get(v.pk, 0) + wanted[v.pk] for v in variants}
         _write_lines(cart, totals)
+    cart_addition_record(member_id=member.pk, product_id=product.pk)
     product_quantity = sum({**in_cart, **totals}.values())
     return CartAddResult(
         product_name=product.name,
