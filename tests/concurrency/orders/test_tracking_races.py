@@ -10,6 +10,7 @@ import threading
 import time
 from collections import Counter
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -19,6 +20,7 @@ from django.db import connection, connections
 from django.db.models import Count
 from django.utils import timezone
 
+from orders import tracking
 from orders.models import OrderState, Shipment, TrackingEvent, TrackingRun, TrackingStatus
 from orders.tasks import tracking_update_task
 from orders.tracking import OfflineCarrier, tracking_update
@@ -92,6 +94,55 @@ def test_two_sweeps_at_once_store_each_event_once_and_email_each_change_once():
     assert len(mail.outbox) == 6
     assert set(emails.values()) == {1}
     assert {run.status for run in runs} == {TrackingRun.Status.SUCCEEDED}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_last_two_parcels_of_an_order_delivered_at_once_in_two_runs_deliver_it():
+    """Two runs each write one of an order's two parcels as delivered at the same moment, in
+    batches of their own: whichever counts the parcels second sees both delivered."""
+    order, [first, second] = shipped_order(numbers=("LXP1CN", "LXP2CN"))
+    mail.outbox.clear()
+    now = A_WEEK_LATER
+    # The second run only sees the second parcel: the first was checked a moment ago.
+    Shipment.objects.filter(pk=first.pk).update(last_checked_at=now - timedelta(minutes=30))
+
+    class Only(OfflineCarrier):
+        """Knows about one parcel only; says nothing about the others."""
+
+        batch_size = 1
+
+        def __init__(self, number):
+            super().__init__(now=now)
+            self.number = number
+
+        def fetch(self, parcels):
+            answers = super().fetch(parcels)
+            return {n: (e if n == self.number else []) for n, e in answers.items()}
+
+    both_moved = threading.Barrier(2)
+    moves_apply = tracking._moves_apply
+
+    def moves_apply_then_wait(moves):
+        changed = moves_apply(moves)
+        if moves:
+            # Each run holds its parcel's change, not committed yet, when it counts.
+            both_moved.wait(timeout=30)
+        return changed
+
+    runs = [
+        dict(provider=Only(first.tracking_number), min_interval=timedelta(0)),
+        dict(provider=Only(second.tracking_number), min_interval=timedelta(hours=1)),
+    ]
+    with mock.patch.object(tracking, "_moves_apply", moves_apply_then_wait):
+        errors = run_together(2, lambda i: tracking_update(now=now, **runs[i]))
+    assert errors == []
+    order.refresh_from_db()
+    delivered = order.events.filter(to_state=OrderState.DELIVERED).count()
+    print(f"\ntwo last parcels: order {order.state}, {delivered} moves, {len(mail.outbox)} emails")
+    assert set(order.shipments.values_list("status", flat=True)) == {TrackingStatus.DELIVERED}
+    assert order.state == OrderState.DELIVERED
+    assert delivered == 1
+    assert len(mail.outbox) == 2
 
 
 def _close_worker_connection(**_kwargs):

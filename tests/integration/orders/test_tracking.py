@@ -14,10 +14,11 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 
 from orders import tracking
 from orders.models import OrderState, Shipment, TrackingEvent, TrackingRun, TrackingStatus
-from orders.tasks import tracking_update_task
+from orders.tasks import order_email_task, tracking_update_task
 from orders.tracking import (
     OfflineCarrier,
     Parcel,
@@ -27,6 +28,7 @@ from orders.tracking import (
 )
 from orders.tracking_schedule import TRACKING_TASK, tracking_beat_entries, tracking_times
 from wholesale.celery import app
+from wholesale.models import OutboxTask
 
 from .tracking_helpers import A_WEEK_LATER, T0, shipped_order
 
@@ -161,6 +163,87 @@ class TestSweep:
             min_interval=timedelta(hours=1),
         )
         assert again.shipments_checked == 0
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite moves the statuses a row at a time"
+)
+class TestQueries:
+    """The sweep's queries grow with the number of batches and of orders delivered, never
+    with the number of parcels in a batch."""
+
+    # A run: its log written, the open shipments listed, the log closed and read back.
+    RUN = 4
+    # A batch: its shipments read; in a transaction (a savepoint here): locked, marked
+    # checked, their known events read, the new ones inserted, the latest statuses read, the
+    # statuses moved; then the run's progress written.
+    BATCH = 10
+    # Parcels delivered: their orders locked and their undelivered parcels counted, once a batch.
+    DELIVERING = 2
+    # One per order delivered (orders.lifecycle.order_transition): savepoint, lock, update,
+    # history row, release.
+    TRANSITION = 5
+
+    def sweep(self, now, capture_on_commit, batch_size=OfflineCarrier.batch_size):
+        provider = OfflineCarrier(now=now)
+        provider.batch_size = batch_size
+        with capture_on_commit() as callbacks:
+            tracking_update(now=now, provider=provider, min_interval=timedelta(0))
+        return callbacks
+
+    @pytest.mark.parametrize("parcels", [10, 50])
+    def test_a_batch_costs_the_same_whatever_its_size(
+        self, parcels, django_assert_num_queries, django_capture_on_commit_callbacks
+    ):
+        shipped_order(numbers=tuple(f"LQ{n}CN" for n in range(parcels)))
+        with django_assert_num_queries(self.RUN + self.BATCH):
+            emails = self.sweep(T0 + timedelta(days=4), django_capture_on_commit_callbacks)
+        assert set(Shipment.objects.values_list("status", flat=True)) == {S.CUSTOMS}
+        assert len(emails) == parcels  # "in customs", handed over after commit
+
+    @pytest.mark.parametrize(("parcels", "batches"), [(20, 2), (50, 5)])
+    def test_the_cost_grows_by_batch(
+        self, parcels, batches, django_assert_num_queries, django_capture_on_commit_callbacks
+    ):
+        shipped_order(numbers=tuple(f"LQ{n}CN" for n in range(parcels)))
+        with django_assert_num_queries(self.RUN + batches * self.BATCH):
+            self.sweep(T0 + timedelta(days=4), django_capture_on_commit_callbacks, batch_size=10)
+
+    @pytest.mark.parametrize("orders", [1, 4])
+    def test_only_each_order_delivered_adds_queries(
+        self, orders, django_assert_num_queries, django_capture_on_commit_callbacks
+    ):
+        placed = [
+            shipped_order(numbers=tuple(f"LQ{o}-{n}CN" for n in range(5)))[0] for o in range(orders)
+        ]
+        expected = self.RUN + self.BATCH + self.DELIVERING + orders * self.TRANSITION
+        with django_assert_num_queries(expected):
+            emails = self.sweep(A_WEEK_LATER, django_capture_on_commit_callbacks)
+        for order in placed:
+            order.refresh_from_db()
+            assert order.state == OrderState.DELIVERED
+            assert order.events.filter(to_state=OrderState.DELIVERED).count() == 1
+        assert len(emails) == orders * 5
+
+    def test_with_a_broker_each_email_is_one_outbox_row(
+        self, django_assert_num_queries, django_capture_on_commit_callbacks
+    ):
+        shipped_order(numbers=tuple(f"LQ{n}CN" for n in range(10)))
+        key = "CELERY_TASK_ALWAYS_EAGER"
+        previous = app.conf.get(key)
+        app.conf[key] = False
+        try:
+            # Written in the batch's transaction, handed to the broker after it commits (not
+            # here: the callbacks are only captured).
+            with django_assert_num_queries(self.RUN + self.BATCH + 10):
+                self.sweep(T0 + timedelta(days=4), django_capture_on_commit_callbacks)
+        finally:
+            app.conf[key] = previous
+        rows = OutboxTask.objects.filter(task_name=order_email_task.name)
+        assert sorted(row.kwargs["status"] for row in rows) == [S.CUSTOMS] * 10
+        assert {row.kwargs["shipment_id"] for row in rows} == set(
+            Shipment.objects.values_list("pk", flat=True)
+        )
 
 
 class TestEmails:
