@@ -5,12 +5,14 @@ A run, under the profile's row lock (a second run at the same time finds it lock
 nothing; a killed worker's connection drops and frees it):
 1. takes its batch: the orders whose (updated_at, pk) is above the profile's cursor and whose
    updated_at is at most an upper bound fixed at the start (a little in the past, so orders
-   still being saved are left for the next run). A failed batch of the same cursor is reused
-   with its own upper bound, so a retry exports the same orders, not more;
-2. streams the rows (`iterator(chunk_size=...)`) into a temporary file beside the target;
+   still being saved are left for the next run), and commits it as a running ExportRun. A
+   failed or unfinished batch of the same cursor (its worker killed mid-delivery) is reused
+   with its own upper bound, so a retry exports the same orders under the same key, not more;
+2. locks the profile again and streams the rows (`iterator(chunk_size=...)`) into a
+   temporary file beside the target;
 3. renames it atomically into place (one name per batch, so a rerun overwrites rather than
    doubles) or POSTs it with the X-Export-Secret header and an X-Export-Batch idempotency key;
-4. only then marks the run succeeded and moves the cursor, in the same transaction.
+4. only then marks the run succeeded and moves the cursor, in the transaction of step 2.
 A failure (an exception, HTTP 4xx/5xx, a timeout) is recorded on the run and the cursor stays.
 When nothing changed since the last run, no file is written and no run is recorded.
 
@@ -385,6 +387,10 @@ def _deliver(profile: ExportProfile, run: ExportRun) -> tuple[int, str, list]:
         folder = export_root() / ".outgoing"
         folder.mkdir(parents=True, exist_ok=True)
         target = None
+    # A worker killed while writing this batch left its temporary file; the profile's lock
+    # is ours, so no other run is writing one of them now.
+    for leftover in folder.glob(f".{name}.*.part"):
+        leftover.unlink(missing_ok=True)
     temporary = folder / f".{name}.{uuid.uuid4().hex}.part"
     try:
         count = _write(profile, temporary, _rows(profile, run, last))
@@ -431,19 +437,27 @@ def _batch_take(profile: ExportProfile) -> ExportRun | None:
     return ExportRun(profile=profile, cursor_from=f"full@{upper.isoformat()}", upper_bound=upper)
 
 
+def _profile_lock(profile_id: int) -> ExportProfile | None:
+    """The active profile, locked; None when it is inactive or another run holds it."""
+    try:
+        with transaction.atomic():
+            return (
+                ExportProfile.objects.select_for_update(nowait=True)
+                .filter(pk=profile_id, is_active=True)
+                .first()
+            )
+    except DatabaseError:
+        return None  # another run holds the profile
+
+
 def export_run(profile_id: int) -> ExportRun | None:
     """Run one profile's next batch (see the module notes). Returns the run, or None when the
     profile is busy with another run, inactive, or has nothing new."""
+    # The batch (its cursor and upper bound) is committed before anything is delivered: a
+    # worker killed while delivering loses its transaction but not the batch, so the rerun
+    # sends the same orders under the same batch key, never more.
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                profile = (
-                    ExportProfile.objects.select_for_update(nowait=True)
-                    .filter(pk=profile_id, is_active=True)
-                    .first()
-                )
-        except DatabaseError:
-            return None  # another run holds the profile
+        profile = _profile_lock(profile_id)
         if profile is None:
             return None
         run = _batch_take(profile)
@@ -451,6 +465,13 @@ def export_run(profile_id: int) -> ExportRun | None:
             return None
         run.status = ExportRun.Status.RUNNING
         run.save()
+    with transaction.atomic():
+        profile = _profile_lock(profile_id)
+        if profile is None:
+            return None
+        run.refresh_from_db()
+        if run.status == ExportRun.Status.SUCCEEDED:
+            return None  # another run took the profile between our two steps and sent it
         try:
             with transaction.atomic():
                 count, file, last = _deliver(profile, run)
