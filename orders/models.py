@@ -627,6 +627,15 @@ class Shipment(models.Model):
                 fields=["carrier", "tracking_number"], name="shipment_unique_tracking"
             ),
         ]
+        indexes = [
+            # The sweep reads only parcels still on their way: once most are delivered, this
+            # keeps its scan proportional to the open ones.
+            models.Index(
+                fields=["last_checked_at"],
+                condition=~models.Q(status="delivered"),
+                name="shipment_open_idx",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.carrier} {self.tracking_number}"
