@@ -103,7 +103,7 @@ class ReportForm(forms.Form):
         super().__init__(data)
         self.fields["country"].choices = [("", _("all")), *countries]
         self.fields["salesperson"].queryset = salespeople()
-        for name in ("country", "category", "salesperson", "level"):
+        for name in ("grain", "country", "category", "salesperson", "level"):
             if name not in filters or (name == "salesperson" and viewer.narrowed):
                 del self.fields[name]
 

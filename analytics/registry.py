@@ -16,6 +16,7 @@ class Filter:
     CATEGORY = "category"
     SALESPERSON = "salesperson"
     LEVEL = "level"
+    GRAIN = "grain"  # the report draws a time axis: day, week or month buckets
 
 
 @dataclass(frozen=True)

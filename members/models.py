@@ -459,6 +459,8 @@ class PointsEntry(AppendOnly):
         indexes = [
             models.Index(fields=["member", "created_at"], name="points_member_at"),
             models.Index(fields=["order_id", "kind"], name="points_order_kind"),
+            # The membership report reads a period's entries of every member.
+            models.Index(fields=["created_at", "kind"], name="points_at_kind"),
         ]
         constraints = [
             models.CheckConstraint(condition=~models.Q(points=0), name="points_entry_not_zero")

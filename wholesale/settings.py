@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -221,6 +222,17 @@ CELERY_BEAT_SCHEDULE = {
     "orders-exports-due": {
         "task": "orders.tasks.exports_run_due_task",
         "schedule": env_int("WHOLESALE_EXPORTS_DUE_SECONDS", 300),
+    },
+    # The analytics rollups (analytics.rollups): the days that changed, every hour, and every
+    # day once a night, so a customer handed to another salesperson moves in the reports too.
+    "analytics-rollups": {
+        "task": "analytics.tasks.rollups_refresh_task",
+        "schedule": env_int("WHOLESALE_ROLLUPS_SECONDS", 3600),
+    },
+    "analytics-rollups-nightly": {
+        "task": "analytics.tasks.rollups_refresh_task",
+        "schedule": crontab(hour=3, minute=30),
+        "kwargs": {"all_days": True},
     },
     # Points past their expiry date lapse (members.points), once a night.
     "members-points-expire": {

@@ -1,3 +1,8 @@
 """The fifteen reports, one module per subject; importing this package registers them."""
 
-from . import sales  # noqa: F401
+from . import (  # noqa: F401
+    market_payments,
+    products,
+    sales,
+    staff_membership,
+)

@@ -49,7 +49,7 @@ def _per_bucket(orders, grain) -> dict:
     title=_("Sales overview"),
     summary=_("Revenue, orders, buyers and average order value over time, against a period."),
     audiences={Audience.FINANCE, Audience.SALES},
-    filters={Filter.COUNTRY, Filter.SALESPERSON, Filter.LEVEL},
+    filters={Filter.GRAIN, Filter.COUNTRY, Filter.SALESPERSON, Filter.LEVEL},
 )
 def sales_overview(query: ReportQuery) -> ReportResult:
     current = sales_orders(query)

@@ -27,7 +27,8 @@
         pointRadius: spec.labels.length > 60 ? 0 : 2
       };
     });
-    var axis = money ? { ticks: { callback: function (v) { return money.format(v); } } } : {};
+    // Counts are whole numbers: no 0.5 ticks on a count axis.
+    var axis = money ? { ticks: { callback: function (v) { return money.format(v); } } } : { ticks: { precision: 0 } };
     var options = { responsive: true, maintainAspectRatio: false, animation: false,
       interaction: { mode: "index", intersect: false }, plugins: { legend: { position: "bottom" } } };
     if (!round) {

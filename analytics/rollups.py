@@ -1,0 +1,290 @@
+"""The daily rollup tables the product, category and new-arrival reports read
+(analytics.models.ProductSalesDay and ProductActivityDay), rebuilt a day at a time.
+
+A day is rebuilt by deleting its rows and inserting the aggregate again, in one transaction
+per batch of days, with INSERT ... SELECT: the database does the grouping, so a year of a
+million order lines rebuilds without the rows passing through Python. The SELECT is the ORM's
+own SQL (compiled for the connection), so the same code runs on PostgreSQL and on the demo's
+SQLite.
+
+Which days: every refresh rebuilds the days due, and the days it is given on top of them:
+- the days of orders changed since the last finished run (paid_at's day: an order cancelled or
+  refunded later changes the day it was paid on). A partial refund changes the lines and the
+  order's total with UPDATEs that leave Order.updated_at alone, so a refund created since then
+  counts as a change of its order too;
+- every day from the last run's last day (or the day MARGIN before it started, if earlier; the
+  first time: the earliest sale, view or cart addition) to today.
+"Since the last run" reaches back MARGIN before that run started: a change committed by a
+transaction that was still open when the run read the tables, or a view flushed late from
+Redis (catalog.services buffers them), is picked up by the next run rather than lost.
+
+Given days never replace the days due: every finished run is a point from which the next looks
+for changes, so each run must also have caught up with everything changed before it started.
+
+Rebuilding is idempotent (a rerun writes the same rows). Two refreshes at once would each
+delete and insert the same day and double its rows, so on PostgreSQL a refresh holds an
+advisory lock: the second one waits, then works out its days afresh (few, as the first has just
+run). SQLite serialises writing transactions by itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, time, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Count, F, Min, Q, Sum, Value
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from catalog.models import CartAddition, ProductView
+from orders.models import Order, OrderLine, Refund
+
+from .models import ProductActivityDay, ProductSalesDay, RollupRun
+from .sources import LINE_NET, LINE_UNITS, SALE_STATES
+
+logger = logging.getLogger(__name__)
+
+BATCH_DAYS = 31  # days rebuilt per transaction: about a month of lines per INSERT
+MARGIN = timedelta(minutes=30)
+ANALYZE_ROWS = 50_000  # a rebuild writing this many rows refreshes the planner's statistics
+LOCK_KEY = zlib.crc32(b"analytics.rollups")  # the PostgreSQL advisory lock's key
+
+
+def _local_day(moment: datetime) -> date:
+    return timezone.localtime(moment).date()
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def _runs(days: list[date]) -> Iterator[tuple[date, date]]:
+    """Sorted days as runs of consecutive days, (first, last)."""
+    first = previous = None
+    for day in days:
+        if first is None:
+            first = previous = day
+        elif day == previous + timedelta(days=1):
+            previous = day
+        else:
+            yield first, previous
+            first = previous = day
+    if first is not None:
+        yield first, previous
+
+
+def _within(field: str, days: list[date]) -> Q:
+    """`field` (a datetime) falls on one of `days`, as ranges an index can use."""
+    found = Q()
+    for first, last in _runs(days):
+        found |= Q(
+            **{
+                f"{field}__gte": _day_start(first),
+                f"{field}__lt": _day_start(last + timedelta(days=1)),
+            }
+        )
+    return found
+
+
+def _days_between(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _earliest_day() -> date | None:
+    """The first day anything was sold, viewed or put in a cart, or holds rollup rows."""
+    zone = timezone.get_current_timezone()
+    found = [
+        Order.objects.filter(paid_at__isnull=False).aggregate(at=Min("paid_at"))["at"],
+        ProductView.objects.aggregate(at=Min("viewed_at"))["at"],
+        CartAddition.objects.aggregate(at=Min("added_at"))["at"],
+    ]
+    days = [timezone.localtime(at, zone).date() for at in found if at is not None]
+    # Days still holding rows are rebuilt too, so rows whose orders are gone are cleared.
+    for model in (ProductSalesDay, ProductActivityDay):
+        day = model.objects.aggregate(day=Min("day"))["day"]
+        if day is not None:
+            days.append(day)
+    return min(days) if days else None
+
+
+def rollup_days_all(*, today: date) -> list[date]:
+    """Every day from the earliest sale, view, cart addition or rollup row to `today`."""
+    first = _earliest_day()
+    return _days_between(first, today) if first and first <= today else []
+
+
+def rollup_days_due(*, today: date) -> list[date]:
+    """The days a refresh without days rebuilds (see the module docstring)."""
+    last = RollupRun.objects.filter(finished_at__isnull=False).order_by("-started_at").first()
+    if last is None:
+        return rollup_days_all(today=today)
+    since = last.started_at - MARGIN
+    zone = timezone.get_current_timezone()
+    changed = Order.objects.filter(updated_at__gt=since, paid_at__isnull=False).order_by()
+    refunded = Refund.objects.filter(created_at__gt=since).order_by()
+    paid_days = changed.annotate(on=TruncDate("paid_at", tzinfo=zone)).values_list("on")
+    refund_days = refunded.annotate(on=TruncDate("order__paid_at", tzinfo=zone)).values_list("on")
+    days = {day for (day,) in paid_days.union(refund_days) if day is not None}
+    start = min(last.last_day or _local_day(since), _local_day(since))
+    days.update(_days_between(start, today) if start <= today else [])
+    return sorted(day for day in days if day <= today)
+
+
+def _sales_select(days: list[date]):
+    """The ProductSalesDay rows of `days`, as a query: sale order lines (units net of refunds)
+    grouped by paid day, product, the product's category and the buyer's group."""
+    zone = timezone.get_current_timezone()
+    lines = (
+        OrderLine.objects.filter(_within("order__paid_at", days), order__state__in=SALE_STATES)
+        .filter(quantity__gt=F("refunded_quantity"))  # a line given back whole sold nothing
+        .order_by()
+    )
+    distributor = "order__member__distributor"
+    return lines.values(
+        day=TruncDate("order__paid_at", tzinfo=zone),
+        item=F("variant__product_id"),
+        category=F("variant__product__category_id"),
+        buyer_country=Coalesce(F(f"{distributor}__country"), Value("")),
+        salesperson=F(f"{distributor}__owner_id"),
+        level=F(f"{distributor}__level_id"),
+    ).annotate(
+        units=Sum(LINE_UNITS),
+        revenue=Sum(LINE_NET),
+        order_count=Count("order_id", distinct=True),
+    )
+
+
+def _activity_select(model, field: str, days: list[date]):
+    zone = timezone.get_current_timezone()
+    return (
+        model.objects.filter(_within(field, days))
+        .order_by()
+        .values(day=TruncDate(field, tzinfo=zone), item=F("product_id"))
+        .annotate(events=Count("pk"))
+    )
+
+
+SALES_COLUMNS = {  # ProductSalesDay's column: the alias in _sales_select
+    "day": "day",
+    "product_id": "item",
+    "category_id": "category",
+    "country": "buyer_country",
+    "salesperson_id": "salesperson",
+    "level_id": "level",
+    "units": "units",
+    "revenue": "revenue",
+    "orders": "order_count",
+}
+
+
+def _insert_from(model, columns: list[str], select: str, params) -> int:
+    """INSERT INTO the model's table (columns) the rows of `select`; the rows written. Only
+    our own table and column names and the ORM's compiled SQL go into the text; every value
+    is a parameter."""
+    q = connection.ops.quote_name
+    names = ", ".join(q(column) for column in columns)
+    sql = f"INSERT INTO {q(model._meta.db_table)} ({names}) {select}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return max(cursor.rowcount, 0)
+
+
+def _sales_insert(days: list[date]) -> int:
+    q = connection.ops.quote_name
+    select, params = _sales_select(days).query.sql_with_params()
+    picked = ", ".join(f"s.{q(alias)}" for alias in SALES_COLUMNS.values())
+    return _insert_from(
+        ProductSalesDay,
+        list(SALES_COLUMNS),
+        f"SELECT {picked} FROM ({select}) s",  # noqa: S608 - compiled ORM SQL, values are parameters
+        params,
+    )
+
+
+def _activity_insert(days: list[date]) -> int:
+    """Views and cart additions per day and product, one row for both (a product only put in
+    carts, or only viewed, gets a row too)."""
+    q = connection.ops.quote_name
+    views, views_params = _activity_select(ProductView, "viewed_at", days).query.sql_with_params()
+    adds, adds_params = _activity_select(CartAddition, "added_at", days).query.sql_with_params()
+    day, item, events = q("day"), q("item"), q("events")
+    select = (
+        f"SELECT u.{day}, u.{item}, SUM(u.views), SUM(u.cart_adds) FROM ("  # noqa: S608 - compiled ORM SQL, values are parameters
+        f"SELECT v.{day}, v.{item}, v.{events} AS views, 0 AS cart_adds FROM ({views}) v "
+        f"UNION ALL "
+        f"SELECT c.{day}, c.{item}, 0 AS views, c.{events} AS cart_adds FROM ({adds}) c"
+        f") u GROUP BY u.{day}, u.{item}"
+    )
+    return _insert_from(
+        ProductActivityDay,
+        ["day", "product_id", "views", "cart_adds"],
+        select,
+        (*views_params, *adds_params),
+    )
+
+
+def _rebuild(days: list[date]) -> int:
+    """Delete and rebuild `days` in both tables, in one transaction; the rows written."""
+    with transaction.atomic():
+        ProductSalesDay.objects.filter(day__in=days).delete()
+        ProductActivityDay.objects.filter(day__in=days).delete()
+        return _sales_insert(days) + _activity_insert(days)
+
+
+@contextmanager
+def _refresh_lock():
+    """One refresh at a time: a PostgreSQL advisory lock held by this connection's session
+    (so it spans the per-batch transactions and is freed if the process dies)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+
+
+def rollups_refresh(
+    *, days: Iterable[date] | None = None, now: datetime | None = None
+) -> RollupRun:
+    """Rebuild the rollup rows of the days due (see the module docstring) and of `days`, and
+    record the run. `now` sets "today" (the default: the current time)."""
+    today = _local_day(now or timezone.now())
+    with _refresh_lock():
+        # Taken once the lock is held: the next run looks for changes from here on.
+        started_at = timezone.now()
+        wanted = sorted({*rollup_days_due(today=today), *(days or ())})
+        run = RollupRun.objects.create(
+            started_at=started_at,
+            first_day=wanted[0] if wanted else None,
+            last_day=wanted[-1] if wanted else None,
+        )
+        rows = 0
+        for start in range(0, len(wanted), BATCH_DAYS):
+            rows += _rebuild(wanted[start : start + BATCH_DAYS])
+        if rows >= ANALYZE_ROWS and connection.vendor == "postgresql":
+            # Fresh statistics, so the reports' plans see a big rebuild at once rather than
+            # after autovacuum's next pass.
+            with connection.cursor() as cursor:
+                for model in (ProductSalesDay, ProductActivityDay):
+                    cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+        run.finished_at = timezone.now()
+        run.days = len(wanted)
+        run.rows = rows
+        run.save(update_fields=["finished_at", "days", "rows"])
+    logger.info(
+        "rollups: %s days rebuilt (%s to %s), %s rows, in %.1f s",
+        run.days,
+        run.first_day,
+        run.last_day,
+        run.rows,
+        (run.finished_at - run.started_at).total_seconds(),
+    )
+    return run
