@@ -59,6 +59,31 @@ class ProductSalesDay(models.Model):
         return f"{self.day} {self.product_id}: {self.units}"
 
 
+class VariantSalesDay(models.Model):
+    """One variant's sales on one day to one group of buyers, like ProductSalesDay (a variant
+    is on an order once, so `orders` is its lines). The products report's top variants."""
+
+    day = models.DateField(_("day"))
+    variant = models.ForeignKey(
+        "catalog.Variant", on_delete=models.CASCADE, related_name="+", verbose_name=_("variant")
+    )
+    category_id = models.IntegerField(_("category"), null=True, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    salesperson_id = models.IntegerField(_("salesperson"), null=True, blank=True)
+    level_id = models.IntegerField(_("level"), null=True, blank=True)
+    units = models.IntegerField(_("units"), default=0)
+    revenue = models.DecimalField(_("revenue"), max_digits=16, decimal_places=2, default=0)
+    orders = models.IntegerField(_("orders"), default=0)
+
+    class Meta:
+        verbose_name = _("variant sales per day")
+        verbose_name_plural = _("variant sales per day")
+        indexes = [models.Index(fields=["day", "variant"])]
+
+    def __str__(self):
+        return f"{self.day} {self.variant_id}: {self.units}"
+
+
 class ProductActivityDay(models.Model):
     """One product's page views and cart additions on one day (analytics.rollups)."""
 

@@ -43,7 +43,7 @@ from django.utils import timezone
 from catalog.models import CartAddition, ProductView
 from orders.models import Order, OrderLine, Refund
 
-from .models import ProductActivityDay, ProductSalesDay, RollupRun
+from .models import ProductActivityDay, ProductSalesDay, RollupRun, VariantSalesDay
 from .sources import LINE_NET, LINE_UNITS, SALE_STATES
 
 logger = logging.getLogger(__name__)
@@ -158,6 +158,29 @@ def _sales_select(days: list[date]):
     )
 
 
+def _variant_select(days: list[date]):
+    """The VariantSalesDay rows of `days`: as _sales_select, per variant."""
+    zone = timezone.get_current_timezone()
+    lines = (
+        OrderLine.objects.filter(_within("order__paid_at", days), order__state__in=SALE_STATES)
+        .filter(quantity__gt=F("refunded_quantity"))
+        .order_by()
+    )
+    distributor = "order__member__distributor"
+    return lines.values(
+        day=TruncDate("order__paid_at", tzinfo=zone),
+        item=F("variant_id"),
+        category=F("variant__product__category_id"),
+        buyer_country=Coalesce(F(f"{distributor}__country"), Value("")),
+        salesperson=F(f"{distributor}__owner_id"),
+        level=F(f"{distributor}__level_id"),
+    ).annotate(
+        units=Sum(LINE_UNITS),
+        revenue=Sum(LINE_NET),
+        order_count=Count("pk"),
+    )
+
+
 def _activity_select(model, field: str, days: list[date]):
     zone = timezone.get_current_timezone()
     return (
@@ -205,6 +228,19 @@ def _sales_insert(days: list[date]) -> int:
     )
 
 
+def _variant_insert(days: list[date]) -> int:
+    q = connection.ops.quote_name
+    select, params = _variant_select(days).query.sql_with_params()
+    picked = ", ".join(f"s.{q(alias)}" for alias in SALES_COLUMNS.values())
+    columns = ["variant_id" if c == "product_id" else c for c in SALES_COLUMNS]
+    return _insert_from(
+        VariantSalesDay,
+        columns,
+        f"SELECT {picked} FROM ({select}) s",  # noqa: S608 - compiled ORM SQL, values are parameters
+        params,
+    )
+
+
 def _activity_insert(days: list[date]) -> int:
     """Views and cart additions per day and product, one row for both (a product only put in
     carts, or only viewed, gets a row too)."""
@@ -231,8 +267,9 @@ def _rebuild(days: list[date]) -> int:
     """Delete and rebuild `days` in both tables, in one transaction; the rows written."""
     with transaction.atomic():
         ProductSalesDay.objects.filter(day__in=days).delete()
+        VariantSalesDay.objects.filter(day__in=days).delete()
         ProductActivityDay.objects.filter(day__in=days).delete()
-        return _sales_insert(days) + _activity_insert(days)
+        return _sales_insert(days) + _variant_insert(days) + _activity_insert(days)
 
 
 @contextmanager
@@ -273,7 +310,7 @@ def rollups_refresh(
             # Fresh statistics, so the reports' plans see a big rebuild at once rather than
             # after autovacuum's next pass.
             with connection.cursor() as cursor:
-                for model in (ProductSalesDay, ProductActivityDay):
+                for model in (ProductSalesDay, VariantSalesDay, ProductActivityDay):
                     cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
         run.finished_at = timezone.now()
         run.days = len(wanted)

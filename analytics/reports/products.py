@@ -2,9 +2,8 @@
 
 They read the daily rollups (analytics.rollups: ProductSalesDay for sales per product, category
 and buyer group, ProductActivityDay for views and cart additions), so a page costs a few
-aggregate queries over small tables whatever the number of order lines. Only the top variants
-read the order lines themselves (the rollups hold no variant), bounded by the period and cut to
-the top 20 in the database.
+aggregate queries over small tables whatever the number of order lines; the top variants read
+VariantSalesDay, cut to the top 20 in the database.
 
 A product's category is the one it had when its days were last rebuilt; the buyer's country,
 salesperson and level likewise (analytics.sources: a buyer's figures follow their record).
@@ -25,12 +24,11 @@ from django.utils.translation import gettext_lazy as _
 from catalog.models import Category, Product, Variant
 
 from ..access import Audience
-from ..models import ProductActivityDay, ProductSalesDay, RollupRun
+from ..models import ProductActivityDay, ProductSalesDay, RollupRun, VariantSalesDay
 from ..periods import Grain, Period, bucket_label, buckets
 from ..query import ReportQuery
 from ..registry import Filter, report
 from ..results import Card, Chart, Column, Kind, ReportResult, Series
-from ..sources import LINE_NET, LINE_UNITS, sales_lines
 
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
@@ -46,11 +44,14 @@ SIGNIFICANT_SHARE = Decimal(5)  # % of revenue from which a category's launches 
 # Reading the rollups ----------------------------------------------------------------------------
 
 
-def sales_days(query: ReportQuery, period: Period | None = None) -> QuerySet[ProductSalesDay]:
-    """Rollup rows of the period (the query's, or `period`) for the buyers and categories the
-    query's filters and its viewer allow (a salesperson's own customers only)."""
+def sales_days(
+    query: ReportQuery, period: Period | None = None, *, model=ProductSalesDay
+) -> QuerySet[ProductSalesDay]:
+    """Rollup rows (of `model`: per product, or VariantSalesDay) of the period (the query's,
+    or `period`) for the buyers and categories the query's filters and its viewer allow (a
+    salesperson's own customers only)."""
     period = period or query.period
-    rows = ProductSalesDay.objects.filter(day__gte=period.start, day__lte=period.end).order_by()
+    rows = model.objects.filter(day__gte=period.start, day__lte=period.end).order_by()
     if query.country:
         rows = rows.filter(country=query.country)
     if query.salesperson_id:
@@ -178,12 +179,12 @@ def _product_names(ids: Iterable[int]) -> dict[int, dict]:
 
 
 def _top_variants(query: ReportQuery) -> list[dict]:
-    """The TOP variants by revenue, grouped on the variant id alone (a variant is on an order
-    once, so its lines are its orders), then named with one more small query."""
-    lines = sales_lines(query).filter(quantity__gt=F("refunded_quantity"))
+    """The TOP variants by revenue from the variant rollup, then named with one more small
+    query."""
     top = list(
-        lines.values("variant_id")
-        .annotate(revenue=Sum(LINE_NET), units=Sum(LINE_UNITS), orders=Count("pk"))
+        sales_days(query, model=VariantSalesDay)
+        .values("variant_id")
+        .annotate(revenue=Sum("revenue"), units=Sum("units"), orders=Sum("orders"))
         .order_by("-revenue", "-units", "variant_id")[:TOP]
     )
     names = {

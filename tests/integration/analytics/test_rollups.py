@@ -14,7 +14,7 @@ from django.db import connection
 from django.utils import timezone
 
 from analytics import rollups
-from analytics.models import ProductActivityDay, ProductSalesDay, RollupRun
+from analytics.models import ProductActivityDay, ProductSalesDay, RollupRun, VariantSalesDay
 from analytics.tasks import rollups_refresh_task
 from catalog.models import CartAddition, ProductView
 from catalog.services import catalog_events_flush
@@ -132,9 +132,31 @@ class TestRefreshing:
             (on(3), clutch, 0, 1),
             (on(5), clutch, 1, 0),
         }
+        # Per variant: Ana's small and medium totes apart, the same groups otherwise.
+        tote_s, tote_m = history["tote_s"].pk, history["tote_m"].pk
+        clutch_one, gold = history["clutch_one"].pk, history["gold"].pk
+        lily, kevin = history["lily"].pk, history["kevin"].pk
+        assert set(
+            VariantSalesDay.objects.values_list(
+                "day",
+                "variant_id",
+                "country",
+                "salesperson_id",
+                "level_id",
+                "units",
+                "revenue",
+                "orders",
+            )
+        ) == {
+            (on(2), tote_s, "DE", lily, gold, 15, Decimal("60.00"), 2),
+            (on(2), tote_m, "DE", lily, gold, 5, Decimal("20.00"), 1),
+            (on(2), clutch_one, "DE", lily, gold, 2, Decimal("20.00"), 1),
+            (on(2), tote_s, "FR", kevin, None, 6, Decimal("18.00"), 1),
+            (on(40), clutch_one, "FR", kevin, None, 1, Decimal("12.50"), 1),
+        }
         # The first run covers every day from the earliest sale to today.
         assert (run.first_day, run.last_day, run.days) == (on(40), TODAY, 41)
-        assert run.rows == 4 + 3
+        assert run.rows == 4 + 5 + 3
         assert run.finished_at >= run.started_at
 
     def test_a_rerun_writes_the_same_rows(self, history):
