@@ -321,6 +321,10 @@ class Order(models.Model):
                 condition=models.Q(state="pending_payment"),
                 name="order_unpaid_pay_by",
             ),
+            # The reports read a period's sales by the day they were paid, and a buyer's
+            # sales in order (analytics).
+            models.Index(fields=["paid_at"], name="order_paid_at"),
+            models.Index(fields=["member", "paid_at"], name="order_member_paid"),
         ]
         constraints = [
             models.UniqueConstraint(
