@@ -117,3 +117,11 @@ def test_who_may_open_it(history):
         client.force_login(in_role(StaffFactory(), role))
         assert client.get("/analytics/sales/", RANGE).status_code == status, role
     assert Client().get("/analytics/sales/").status_code == 302
+
+
+def test_the_admin_links_to_the_reports_for_those_who_read_any():
+    for role, linked in [(roles.MANAGER, True), (roles.SALES, True), (roles.EDITOR, False)]:
+        client = Client()
+        client.force_login(in_role(StaffFactory(), role))
+        page = client.get("/admin/").content.decode()
+        assert ('data-testid="analytics-link"' in page) is linked, role
