@@ -28,6 +28,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image, ImageDraw, ImageFont
 
+from analytics.history import history_seed_demo
+from analytics.rollups import rollups_refresh
 from catalog.images import product_image_add
 from catalog.models import Category, PriceTier, Product, Variant
 from catalog.services import product_refresh
@@ -488,9 +490,17 @@ class Command(BaseCommand):
         self.seed_exports()
         inquiries_seed_demo()
         showcase_seed_demo()
+        # A year of sales from a few hundred more buyers, for the reports; then the rollups
+        # the heavy reports read, so they show it before beat's first refresh.
+        history = history_seed_demo()
+        if history:
+            rollups_refresh()
         if options["verbosity"] >= 1:
             made = ", ".join(f"{count} {name}" for name, count in self.created.items())
             self.stdout.write(self.style.SUCCESS(f"Demo data: created {made}."))
+            if history:
+                written = ", ".join(f"{count} {name}" for name, count in history.items())
+                self.stdout.write(f"Sales history for the reports: {written}.")
             self.stdout.write(
                 f"Log in as admin@demo.test, editor@demo.test, buyer1@demo.test ... "
                 f"with the password {PASSWORD}."
