@@ -4,18 +4,19 @@ figures come from analytics.reports, the access rules from analytics.access."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from wholesale.csv_export import csv_response
 
-from .access import may_read_analytics, viewer_for
+from .access import ALL, may_read_analytics, viewer_for
+from .models import RollupRun
 from .query import query_from
 from .registry import REPORTS, reports_in_order
 
@@ -38,8 +39,23 @@ def analytics_index(request):
         **admin.site.each_context(request),
         "title": _("Analytics"),
         "reports": _readable(request.user),
+        "last_run": RollupRun.objects.filter(finished_at__isnull=False).first(),
+        "may_refresh": request.user.has_perm(ALL),
     }
     return render(request, "analytics/index.html", context)
+
+
+@require_POST
+def analytics_refresh(request):
+    """The manager asks for the rollups to be rebuilt now (the product, category and
+    new-arrival reports read them); the worker does it, as beat does every hour."""
+    if not request.user.has_perm(ALL):
+        return _refused(request)
+    from .tasks import rollups_refresh_task
+
+    rollups_refresh_task.delay()
+    messages.success(request, _("The reports' figures are being refreshed."))
+    return redirect("analytics:index")
 
 
 @require_GET

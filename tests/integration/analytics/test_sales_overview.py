@@ -125,3 +125,22 @@ def test_the_admin_links_to_the_reports_for_those_who_read_any():
         client.force_login(in_role(StaffFactory(), role))
         page = client.get("/admin/").content.decode()
         assert ('data-testid="analytics-link"' in page) is linked, role
+
+
+def test_the_manager_refreshes_the_rollups_on_demand_and_no_one_else(history):
+    from analytics.models import RollupRun
+
+    client = Client()
+    client.force_login(in_role(StaffFactory(), roles.MANAGER))
+    index = client.get("/analytics/").content.decode()
+    assert "have not been built yet" in index and "Refresh them now" in index
+    response = client.post("/analytics/refresh/")
+    assert response.status_code == 302
+    assert RollupRun.objects.filter(finished_at__isnull=False).count() == 1  # tasks run inline
+    assert "were last refreshed" in client.get("/analytics/").content.decode()
+
+    client.force_login(history["sales1"])
+    assert "Refresh them now" not in client.get("/analytics/").content.decode()
+    assert client.post("/analytics/refresh/").status_code == 403
+    assert client.get("/analytics/refresh/").status_code == 405
+    assert RollupRun.objects.count() == 1
