@@ -12,11 +12,13 @@ large their orders are.
    the median order.
 
 Each page costs a fixed number of queries: every figure is grouped in the database and only the
-few rows a table shows come back to Python.
+few rows a table shows come back to Python (the search report reads one row per term searched
+in the period, and picks its three lists from them).
 """
 
 from __future__ import annotations
 
+import heapq
 from datetime import timedelta
 from decimal import Decimal
 from itertools import pairwise
@@ -25,7 +27,6 @@ from django.db import connections
 from django.db.models import (
     Aggregate,
     Case,
-    CharField,
     Count,
     DateTimeField,
     Exists,
@@ -37,19 +38,18 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import Cast, Concat
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from catalog.models import SearchLog
-from members.models import BusinessType
+from members.models import BusinessType, Distributor
 from orders.models import Order, OrderState, Payment, PaymentMethod
 
 from ..access import Audience
@@ -88,14 +88,10 @@ SEARCH_ORDER_WINDOW = timedelta(days=7)
 SEARCH_LIST_SIZE = 20
 SEARCH_CHART_SIZE = 15
 
-# Who searched: a member once whatever their session, a visitor by their session; searches
-# with neither are left out of the count of searchers.
-SEARCHER = Case(
-    When(member_id__isnull=False, then=Concat(Value("m"), Cast("member_id", CharField()))),
-    When(~Q(session_key=""), then=Concat(Value("s"), "session_key")),
-    default=Value(None),
-    output_field=CharField(),
-)
+# Who searched: a member once whatever their session, a visitor (no member) by their session;
+# searches with neither are left out of the count of searchers. Members and visitors are
+# counted apart and added up, which avoids a distinct count over a text key built per row.
+VISITOR = Q(member_id__isnull=True) & ~Q(session_key="")
 
 
 def _led_to_order():
@@ -124,23 +120,45 @@ def _search_totals(period: Period) -> dict:
         terms=Count("term", distinct=True),
         empty=Count("pk", filter=Q(results=0)),
     )
+    return _with_empty_share(row)
+
+
+def _with_empty_share(row: dict) -> dict:
     row["empty_share"] = _percent(row["empty"], row["searches"]) or Decimal("0.0")
     return row
 
 
-def _terms(period: Period) -> QuerySet:
-    """One row per term with every figure the table shows."""
-    return (
-        _searches(period)
+def _terms(period: Period) -> list[dict]:
+    """One row per term searched in the period with every figure the table shows, in two
+    queries. Whether a search led to an order is asked in the WHERE clause of its own query,
+    where PostgreSQL joins the searches to the orders once (a hash semi-join); asked per row
+    in the grouped query, it looked up the orders once per search, which took seconds on a
+    year of searches."""
+    searches = _searches(period)
+    ordered = dict(
+        searches.filter(_led_to_order())
         .values("term")
-        .annotate(
-            searches=Count("pk"),
-            searchers=Count(SEARCHER, distinct=True),
-            no_results=Count("pk", filter=Q(results=0)),
-            members=Count("member_id", distinct=True),
-            ordered=Count(Case(When(_led_to_order(), then=F("member_id"))), distinct=True),
-        )
+        .annotate(ordered=Count("member_id", distinct=True))
+        .values_list("term", "ordered")
     )
+    rows = searches.values("term").annotate(
+        searches=Count("pk"),
+        visitors=Count("session_key", distinct=True, filter=VISITOR),
+        no_results=Count("pk", filter=Q(results=0)),
+        members=Count("member_id", distinct=True),
+    )
+    return [
+        {
+            **row,
+            "searchers": row["members"] + row["visitors"],
+            "ordered": ordered.get(row["term"], 0),
+        }
+        for row in rows
+    ]
+
+
+def _first(rows, size: int, *, key, only=None) -> list[dict]:
+    return heapq.nsmallest(size, filter(only, rows), key=key)
 
 
 def _term_row(listed: str, row: dict) -> dict:
@@ -167,14 +185,28 @@ def _term_row(listed: str, row: dict) -> dict:
     audiences=set(),
 )
 def search(query: ReportQuery) -> ReportResult:
-    totals = _search_totals(query.period)
-    before = _search_totals(query.compare) if query.compare else None
     terms = _terms(query.period)
+    totals = _with_empty_share(
+        {
+            "searches": sum(row["searches"] for row in terms),
+            "terms": len(terms),
+            "empty": sum(row["no_results"] for row in terms),
+        }
+    )
+    before = _search_totals(query.compare) if query.compare else None
     size = SEARCH_LIST_SIZE
-    top = list(terms.order_by("-searches", "term")[:size])
-    empty = list(terms.filter(no_results__gt=0).order_by("-no_results", "-searches", "term")[:size])
-    leading = list(
-        terms.filter(ordered__gt=0).order_by("-ordered", "-members", "-searches", "term")[:size]
+    top = _first(terms, size, key=lambda r: (-r["searches"], r["term"]))
+    empty = _first(
+        terms,
+        size,
+        key=lambda r: (-r["no_results"], -r["searches"], r["term"]),
+        only=lambda r: r["no_results"],
+    )
+    leading = _first(
+        terms,
+        size,
+        key=lambda r: (-r["ordered"], -r["members"], -r["searches"], r["term"]),
+        only=lambda r: r["ordered"],
     )
     rows = (
         [_term_row(_g("Top terms"), row) for row in top]
@@ -229,41 +261,76 @@ def search(query: ReportQuery) -> ReportResult:
 # --- 5. Payments -------------------------------------------------------------------------------
 
 SALE = Q(state__in=SALE_STATES)
+SUCCEEDED = Q(status=Payment.Status.SUCCEEDED)
+# A declined payment is noted, not closed: orders.lifecycle.payment_failed writes the reason on
+# the pending payment, cancelling the order then marks it cancelled, and a later success clears
+# the reason. So a payment failed when it carries a reason and did not succeed; the "failed"
+# status is counted too, for payments written with it directly.
+FAILED = ~SUCCEEDED & (Q(status=Payment.Status.FAILED) | ~Q(failure_reason=""))
+ORDER_NAMES = ("orders", "paid", "revenue")
+PAYMENT_NAMES = ("payments", "succeeded", "failed")
 
 
-def _placed_orders(query: ReportQuery, period: Period) -> QuerySet[Order]:
+def _order_figures(within: Q) -> dict:
+    return {
+        "orders": Count("pk", filter=within),
+        "paid": Count("pk", filter=within & SALE),
+        "revenue": Sum(ORDER_NET, filter=within & SALE),
+    }
+
+
+def _payment_figures(within: Q) -> dict:
+    return {
+        "payments": Count("pk", filter=within),
+        "succeeded": Count("pk", filter=within & SUCCEEDED),
+        "failed": Count("pk", filter=within & FAILED),
+    }
+
+
+def _placed_in(period: Period, placed_at: str) -> Q:
     start, end = period.bounds()
-    orders = Order.objects.filter(placed_at__gte=start, placed_at__lt=end).order_by()
-    return buyer_narrowed(orders, query, distributor="member__distributor")
+    return Q(**{f"{placed_at}__gte": start, f"{placed_at}__lt": end})
 
 
-def _payments(query: ReportQuery, period: Period) -> QuerySet[Payment]:
-    """The payments of the orders placed in the period."""
-    start, end = period.bounds()
-    payments = Payment.objects.filter(
-        order__placed_at__gte=start, order__placed_at__lt=end
-    ).order_by()
-    return buyer_narrowed(payments, query, distributor="order__member__distributor")
+def _placed_grouped(
+    rows: QuerySet, query: ReportQuery, *, placed_at: str, keys: dict, figures
+) -> list[dict]:
+    """`rows` of the orders placed in the period or its comparison, narrowed to the query's
+    buyers and grouped by `keys`: each group has `figures` of the period, and those of the
+    comparison period under the same names ending in "_before". One pass over both periods
+    (a period may overlap its comparison: each figure filters its own)."""
+    within = _placed_in(query.period, placed_at)
+    aggregates = figures(within)
+    if query.compare:
+        before = _placed_in(query.compare, placed_at)
+        within |= before
+        aggregates |= {f"{name}_before": agg for name, agg in figures(before).items()}
+    distributor = placed_at.replace("placed_at", "member__distributor")
+    narrowed = buyer_narrowed(rows.filter(within).order_by(), query, distributor=distributor)
+    return list(narrowed.annotate(**keys).values(*keys).annotate(**aggregates))
 
 
-ORDER_FIGURES = {
-    "orders": Count("pk"),
-    "paid": Count("pk", filter=SALE),
-    "revenue": Sum(ORDER_NET, filter=SALE),
-}
-PAYMENT_FIGURES = {
-    "payments": Count("pk"),
-    "succeeded": Count("pk", filter=Q(status=Payment.Status.SUCCEEDED)),
-    "failed": Count("pk", filter=Q(status=Payment.Status.FAILED)),
-}
+def _summed(groups: list[dict], key: str, names: tuple[str, ...], suffix: str = "") -> list[dict]:
+    """`groups` added up per `key`, the figures `names` (read with `suffix`); a key none of
+    whose rows counted in the period is left out."""
+    found: dict = {}
+    for group in groups:
+        row = found.setdefault(group[key], {"key": group[key], **dict.fromkeys(names, 0)})
+        for name in names:
+            row[name] += group[name + suffix] or 0
+    return [row for row in found.values() if row[names[0]]]
 
 
-def _payment_totals(query: ReportQuery, period: Period) -> dict:
-    row = _placed_orders(query, period).aggregate(**ORDER_FIGURES)
-    row.update(_payments(query, period).aggregate(**PAYMENT_FIGURES))
-    row["revenue"] = _money(row["revenue"])
-    row["success"] = _percent(row["succeeded"], row["payments"])
-    return row
+def _payment_totals(by_method: list[dict], tried_by_method: list[dict]) -> dict:
+    """The cards' figures, from the rows per method (so revenue is the sum of the table's)."""
+    return {
+        "orders": sum(row["orders"] for row in by_method),
+        "revenue": sum((_money(row["revenue"]) for row in by_method), ZERO),
+        "success": _percent(
+            sum(row["succeeded"] for row in tried_by_method),
+            sum(row["payments"] for row in tried_by_method),
+        ),
+    }
 
 
 def _waiting_transfers(query: ReportQuery) -> dict:
@@ -331,30 +398,30 @@ def _method_label(value) -> str:
     filters={Filter.COUNTRY},
 )
 def payments(query: ReportQuery) -> ReportResult:
-    placed = _placed_orders(query, query.period)
-    tried = _payments(query, query.period)
-
-    def grouped(rows, key, figures):
-        return list(rows.annotate(key=F(key)).values("key").annotate(**figures))
-
-    by_method = grouped(placed, "payment_method", ORDER_FIGURES)
-    tried_by_method = grouped(tried, "method", PAYMENT_FIGURES)
+    by = {"by_method": F("payment_method"), "by_currency": F("currency")}
+    placed = _placed_grouped(
+        Order.objects, query, placed_at="placed_at", keys=by, figures=_order_figures
+    )
+    by = {"by_method": F("method"), "by_currency": F("order__currency")}
+    tried = _placed_grouped(
+        Payment.objects, query, placed_at="order__placed_at", keys=by, figures=_payment_figures
+    )
+    by_method = _summed(placed, "by_method", ORDER_NAMES)
+    tried_by_method = _summed(tried, "by_method", PAYMENT_NAMES)
     methods = _payment_rows(_g("Payment method"), by_method, tried_by_method, _method_label)
     currencies = _payment_rows(
         _g("Currency"),
-        grouped(placed, "currency", ORDER_FIGURES),
-        grouped(tried, "order__currency", PAYMENT_FIGURES),
+        _summed(placed, "by_currency", ORDER_NAMES),
+        _summed(tried, "by_currency", PAYMENT_NAMES),
         str,
     )
-    totals = {
-        "orders": sum(row["orders"] for row in by_method),
-        "revenue": sum((_money(row["revenue"]) for row in by_method), ZERO),
-        "success": _percent(
-            sum(row["succeeded"] for row in tried_by_method),
-            sum(row["payments"] for row in tried_by_method),
-        ),
-    }
-    before = _payment_totals(query, query.compare) if query.compare else None
+    totals = _payment_totals(by_method, tried_by_method)
+    before = None
+    if query.compare:
+        before = _payment_totals(
+            _summed(placed, "by_method", ORDER_NAMES, "_before"),
+            _summed(tried, "by_method", PAYMENT_NAMES, "_before"),
+        )
     waiting = _waiting_transfers(query)
 
     def card(label, key, kind=Kind.INT):
@@ -398,8 +465,9 @@ def payments(query: ReportQuery) -> ReportResult:
             ),
             _g(
                 "Payments are the payment attempts of those orders, one per order and method; "
-                "the success and failure rates are shares of all of them (the rest are still "
-                "pending or were cancelled)."
+                "the success and failure rates are shares of all of them. A payment failed "
+                "when it was declined and never succeeded, whether its order still waits or "
+                "was cancelled; the rest are still pending or were cancelled untried."
             ),
             _g(
                 "Bank transfers waiting are the orders awaiting a bank transfer now, whatever "
@@ -414,29 +482,59 @@ def payments(query: ReportQuery) -> ReportResult:
 MARKETS_CHART_SIZE = 15
 
 
-def _first_sale():
-    """When the order's buyer first bought (their earliest sale ever)."""
-    return Subquery(
-        Order.objects.filter(member_id=OuterRef("member_id"), state__in=SALE_STATES)
-        .order_by("paid_at")
-        .values("paid_at")[:1]
+def per_buyer_sql(orders: QuerySet[Order]) -> tuple[str, tuple]:
+    """The SQL and parameters of `orders` summed per buyer: (member_id, revenue, orders).
+
+    The markets and order-value segments group buyers, not orders: summing each buyer's
+    orders first leaves a row per buyer to join to their distributor record and group again,
+    rather than a join per order and a count of distinct buyers over every order."""
+    return (
+        orders.values("member_id")
+        .annotate(revenue=Sum(ORDER_NET), orders=Count("pk"))
+        .query.sql_with_params()
+    )
+
+
+def _returning(start):
+    """The buyer of the `buyer` row (the outer query's) made a sale before `start`. Probed per
+    buyer, through the (member, paid_at) index, rather than per order."""
+    return (
+        Order.objects.filter(
+            member_id=RawSQL("buyer.member_id", ()), state__in=SALE_STATES, paid_at__lt=start
+        )
+        .values("pk")
+        .order_by()
     )
 
 
 def _per_country(query: ReportQuery, period: Period) -> list[dict]:
-    """Each country's sales in the period, with how many of its buyers first bought in it."""
+    """Each country's sales in the period, with how many of its buyers first bought in it.
+    One query: the buyers' earlier sales are looked up once per buyer, not once per order."""
     start, _end = period.bounds()
-    return list(
-        sales_orders(query, period)
-        .annotate(country=F("member__distributor__country"), first_sale=_first_sale())
-        .values("country")
-        .annotate(
-            revenue=Sum(ORDER_NET),
-            orders=Count("pk"),
-            buyers=Count("member_id", distinct=True),
-            new=Count("member_id", distinct=True, filter=Q(first_sale__gte=start)),
+    per_buyer, params = per_buyer_sql(sales_orders(query, period))
+    earlier, earlier_params = _returning(start).query.sql_with_params()
+    with connections[Order.objects.db].cursor() as cursor:
+        cursor.execute(  # the inner SQL is the ORM's, its values are parameters
+            f"""
+            SELECT distributor.country, SUM(buyer.revenue), SUM(buyer.orders), COUNT(*),
+                   SUM(CASE WHEN EXISTS ({earlier}) THEN 0 ELSE 1 END)
+            FROM ({per_buyer}) AS buyer
+            LEFT JOIN {Distributor._meta.db_table} AS distributor
+                ON distributor.user_id = buyer.member_id
+            GROUP BY distributor.country
+            """,  # noqa: S608
+            [*earlier_params, *params],
         )
-    )
+        return [
+            {
+                "country": country,
+                "revenue": Decimal(str(revenue)),
+                "orders": int(orders),
+                "buyers": int(buyers),
+                "new": int(new),
+            }
+            for country, revenue, orders, buyers, new in cursor.fetchall()
+        ]
 
 
 def _country_totals(rows: list[dict]) -> dict:
@@ -606,13 +704,59 @@ def _segment_rows(segment: str, rows, total_orders: int, label) -> list[dict]:
     ]
 
 
-def _grouped(orders, key, *order_by) -> QuerySet:
-    return (
-        orders.annotate(key=key)
+def _segments(orders: QuerySet[Order]) -> dict[str, list[dict]]:
+    """The orders and revenue per business type, level and country of the buyer, in one query:
+    the orders are summed per buyer, then per combination of the three (a few hundred rows
+    however many orders), which are added up here into each segment's rows."""
+    per_buyer, params = per_buyer_sql(orders)
+    level = Distributor._meta.get_field("level").related_model._meta.db_table
+    with connections[orders.db].cursor() as cursor:
+        cursor.execute(  # the inner SQL is the ORM's, its values are parameters
+            f"""
+            SELECT distributor.business_type, level.name, level.position, distributor.country,
+                   SUM(buyer.orders), SUM(buyer.revenue)
+            FROM ({per_buyer}) AS buyer
+            LEFT JOIN {Distributor._meta.db_table} AS distributor
+                ON distributor.user_id = buyer.member_id
+            LEFT JOIN {level} AS level ON level.id = distributor.level_id
+            GROUP BY distributor.business_type, level.name, level.position, distributor.country
+            """,  # noqa: S608
+            params,
+        )
+        combined = cursor.fetchall()
+    summed: dict[str, dict] = {"type": {}, "level": {}, "country": {}}
+    for kind, name, rank, country, count, revenue in combined:
+        for segment, key in (("type", kind), ("level", (rank, name)), ("country", country)):
+            row = summed[segment].setdefault(key, {"orders": 0, "revenue": ZERO})
+            row["orders"] += int(count)
+            row["revenue"] += Decimal(str(revenue))
+
+    def by_revenue(found: dict) -> list[dict]:
+        rows = [{"key": key, **row} for key, row in found.items()]
+        return sorted(rows, key=lambda r: (-r["revenue"], r["key"] is None, r["key"] or ""))
+
+    levels = [
+        {"key": name, **row}
+        for (rank, name), row in sorted(
+            summed["level"].items(), key=lambda item: (item[0][0] is None, item[0])
+        )
+    ]
+    return {
+        "type": by_revenue(summed["type"]),
+        "level": levels,
+        "country": by_revenue(summed["country"])[:SEGMENT_LIMIT],
+    }
+
+
+def _by_size(orders: QuerySet[Order]) -> dict[int, dict]:
+    """{size bucket: its orders and revenue}, for the buckets that have orders."""
+    return {
+        row["key"]: row
+        for row in orders.annotate(net=ORDER_NET, key=_size_bucket())
         .values("key")
         .annotate(orders=Count("pk"), revenue=Sum(ORDER_NET))
-        .order_by(*order_by)
-    )
+        .order_by("key")
+    }
 
 
 @report(
@@ -631,9 +775,7 @@ def order_value(query: ReportQuery) -> ReportResult:
     totals = _value_totals(orders)
     before = _value_totals(sales_orders(query, query.compare)) if query.compare else None
     count = totals["orders"]
-    sizes = {
-        row["key"]: row for row in _grouped(orders.annotate(net=ORDER_NET), _size_bucket(), "key")
-    }
+    sizes = _by_size(orders)
     labels = _size_labels()
     empty = {"orders": 0, "revenue": ZERO}
     size_rows = _segment_rows(
@@ -643,24 +785,17 @@ def order_value(query: ReportQuery) -> ReportResult:
         lambda i: labels[i],
     )
     types = dict(BusinessType.choices)
-    by_type = _grouped(orders, F("member__distributor__business_type"), "-revenue", "key")
-    by_level = (
-        orders.annotate(
-            key=F("member__distributor__level__name"),
-            rank=F("member__distributor__level__position"),
-        )
-        .values("key", "rank")
-        .annotate(orders=Count("pk"), revenue=Sum(ORDER_NET))
-        .order_by(F("rank").asc(nulls_last=True), "key")
-    )
-    by_country = _grouped(orders, F("member__distributor__country"), "-revenue", "key")
+    segments = _segments(orders)
     rows = (
         size_rows
         + _segment_rows(
-            _g("Business type"), by_type, count, lambda k: str(types.get(k, k or _g("Unknown")))
+            _g("Business type"),
+            segments["type"],
+            count,
+            lambda k: str(types.get(k, k or _g("Unknown"))),
         )
-        + _segment_rows(_g("Level"), by_level, count, lambda k: k or _g("No level"))
-        + _segment_rows(_g("Country"), by_country[:SEGMENT_LIMIT], count, _country_name)
+        + _segment_rows(_g("Level"), segments["level"], count, lambda k: k or _g("No level"))
+        + _segment_rows(_g("Country"), segments["country"], count, _country_name)
     )
 
     def card(label, key, kind=Kind.INT):

@@ -16,6 +16,7 @@ from django.utils import timezone
 from analytics.reports.market_payments import median_sorted
 from catalog.models import SearchLog
 from members.models import BusinessType, Level
+from orders import lifecycle
 from orders.models import Order, OrderState, Payment
 from staff import roles
 from tests.analytics_helpers import a_buyer, a_sale, day
@@ -160,15 +161,28 @@ def paid_with(order, method, status):
     )
 
 
+def declined(order):
+    """The card is declined the way the Stripe webhook notes it: the payment stays pending,
+    with the reason."""
+    assert lifecycle.payment_failed(
+        order_id=order.pk, method="card", reason="Your card was declined.", actor_label="Stripe"
+    )
+
+
+def declined_then_cancelled(order):
+    """Declined, then the buyer gives up: the unpaid order is cancelled (and its pending
+    payment with it)."""
+    declined(order)
+    lifecycle.order_transition(
+        order_id=order.pk, to_state=OrderState.CANCELLED, actor_label="system", reason="Unpaid."
+    )
+
+
 @pytest.fixture
 def payments(variant):
     ana, bob, carl = a_buyer(country="DE"), a_buyer(country="FR"), a_buyer(country="DE")
     card, transfer = "card", "bank_transfer"
-    ok, failed, pending = (
-        Payment.Status.SUCCEEDED,
-        Payment.Status.FAILED,
-        Payment.Status.PENDING,
-    )
+    ok, pending = Payment.Status.SUCCEEDED, Payment.Status.PENDING
     # June, placed: three by card (one cancelled after its card failed), two by transfer.
     o1 = a_sale(ana, {variant: (10, "10.00")}, paid_at=day(5), payment_method=card)
     o2 = a_sale(
@@ -187,7 +201,7 @@ def payments(variant):
         {variant: (3, "10.00")},
         paid_at=None,
         placed_at=day(4),
-        state=OrderState.CANCELLED,
+        state=OrderState.PENDING_PAYMENT,
         payment_method=card,
     )
     o5 = a_sale(
@@ -205,10 +219,11 @@ def payments(variant):
         (o1, card, ok),
         (o2, card, ok),
         (o3, transfer, ok),
-        (o4, card, failed),
+        (o4, card, pending),
         (o5, transfer, pending),
     ]:
         paid_with(order, method, status)
+    declined_then_cancelled(o4)
     # Placed just now (after June) and waiting, still within its pay-by date.
     o6 = a_sale(
         ana,
@@ -295,6 +310,40 @@ class TestPaymentsReport:
         ]
         assert sum(Decimal(r["Revenue"]) for r in rows[:2]) == Decimal("310.00")
         assert Decimal(rows[0]["Success rate"]) == Decimal("66.7")
+
+    def test_a_declined_card_is_a_failure_until_it_succeeds_whatever_becomes_of_the_order(
+        self, variant
+    ):
+        buyer = a_buyer(country="DE")
+
+        def card_order(n):
+            order = a_sale(
+                buyer,
+                {variant: (n, "10.00")},
+                paid_at=None,
+                placed_at=day(n),
+                state=OrderState.PENDING_PAYMENT,
+                payment_method="card",
+            )
+            paid_with(order, "card", Payment.Status.PENDING)
+            return order
+
+        waiting, given_up, retried = card_order(2), card_order(3), card_order(4)
+        declined(waiting)  # the buyer may still pay it
+        declined_then_cancelled(given_up)
+        declined(retried)
+        lifecycle.payment_succeeded(
+            order_id=retried.pk, method="card", amount=retried.money("grand_total")
+        )
+        card_order(5)  # not tried yet: pending, neither succeeded nor failed
+        assert Payment.objects.get(order=given_up).status == Payment.Status.CANCELLED
+
+        response = manager_client().get("/analytics/payments/", JUNE)
+        card = rows_by(response, "breakdown", "name")[("Payment method", "Card (Stripe)")]
+        assert (card["orders"], card["paid"]) == (4, 1)
+        assert (card["payments"], card["succeeded"], card["failed"]) == (4, 1, 2)
+        assert (card["success"], card["failure"]) == (Decimal("25.0"), Decimal("50.0"))
+        assert cards(response)["Payment success rate"].value == Decimal("25.0")
 
     def test_finance_reads_it_and_sales_do_not(self, payments):
         assert opened_by("payments", roles.FINANCE) == 200
@@ -531,7 +580,7 @@ def more_of_everything(variant):
 @pytest.mark.parametrize(
     ("slug", "most"),
     # The session and the user, the filter form's choices, then the report's own queries.
-    [("search", 7), ("payments", 9), ("markets", 6), ("order-value", 10)],
+    [("search", 7), ("payments", 9), ("markets", 6), ("order-value", 8)],
 )
 def test_a_page_costs_the_same_few_queries_whatever_the_data(
     slug, most, searches, payments, markets, variant, django_assert_max_num_queries
