@@ -3,7 +3,9 @@
 whose spend dropped against their own trailing average.
 
 Every figure starts from analytics.sources, so a sale is counted the same way as in the other
-reports and a salesperson only ever sees their own customers. Histories that reach back before
+reports and a salesperson only ever sees their own customers; the one exception is report 9's
+shop-wide units and chart, which read the variant rollup (analytics.rollups, counted the same
+way, narrowed like the product reports). Histories that reach back before
 the period (a buyer's cycle, first order, trailing spend) run from the shop's first order up to
 the period's end, never past it, so a report for an earlier range reads as it would have then.
 """
@@ -17,6 +19,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     Count,
@@ -25,6 +28,7 @@ from django.db.models import (
     F,
     Max,
     Q,
+    QuerySet,
     Sum,
     Value,
     Window,
@@ -34,14 +38,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
+from catalog.models import Category, Product, Variant
 from members.models import Distributor
 
 from ..access import Audience
+from ..models import VariantSalesDay
 from ..periods import Period
 from ..query import ReportQuery
 from ..registry import Filter, report
 from ..results import Card, Chart, Column, Kind, ReportResult, Series
 from ..sources import LINE_NET, LINE_UNITS, ORDER_NET, sales_lines, sales_orders
+from .products import sales_days
 
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
@@ -111,6 +118,40 @@ class Cycle:
     median_days: Decimal
 
 
+@dataclass(frozen=True)
+class Judged:
+    """A buyer's cycle on the period's last day."""
+
+    cycle: Cycle
+    since: int  # days since their last order
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class CallList:
+    """The first CALL_LIST_ROWS buyers to call and the figures over every buyer with a cycle."""
+
+    shown: list[Judged]
+    buyers: int
+    overdue: int
+    median: Decimal | None  # the median of the buyers' median cycles
+    weeks: list[int]  # buyers per median cycle, a week a bucket, HISTOGRAM_BUCKETS of them
+
+
+def _tenths(value) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.1"))
+
+
+def _judged(cycle: Cycle, end: date) -> Judged:
+    since = (end - cycle.last_day).days
+    overdue = since > cycle.median_days * OVERDUE_FACTOR and since >= OVERDUE_MIN_DAYS
+    return Judged(cycle, since, overdue)
+
+
+def _week(median_days) -> int:
+    return min(int(median_days) // 7, HISTOGRAM_BUCKETS - 1)
+
+
 def _purchase_days(query: ReportQuery):
     """(buyer, day, paid_at) rows: each sale order of the query's buyers up to the period's end,
     with its day in the shop's time zone."""
@@ -123,38 +164,86 @@ def _purchase_days(query: ReportQuery):
     )
 
 
-def buyer_cycles(query: ReportQuery) -> list[Cycle]:
-    """Each buyer with at least three purchase days up to the period's end, with the median of
-    the days between consecutive ones. Orders paid on the same day are one purchase: a buyer
-    who splits a basket in two has not got a zero-day cycle. One query."""
+def call_list(query: ReportQuery) -> CallList:
+    """Each buyer with at least three purchase days up to the period's end and the median of
+    the days between consecutive ones, judged on the period's last day; the overdue first, the
+    furthest past their own rhythm (days since / median cycle) at the top. Orders paid on the
+    same day are one purchase: a buyer who splits a basket in two has not got a zero-day
+    cycle. One query: the ranking, the counts, the overall median and the histogram are worked
+    out in the database, so only the rows shown come back, not one per buyer."""
     if connection.vendor != "postgresql":
-        return _buyer_cycles_in_python(query)
+        return _call_list_in_python(query)
+    end = query.period.end
     sql, params = _purchase_days(query).query.sql_with_params()
     # A same-day order's gap is 0: NULLIF leaves it out of the median (as the first order's
-    # NULL gap is), and the buyer's other gaps count their purchase days.
+    # NULL gap is), and the buyer's other gaps count their purchase days. The histogram's
+    # buckets are our own constants; every value is a parameter.
+    weeks = ", ".join(
+        f"COUNT(*) FILTER (WHERE LEAST(FLOOR(median / 7), {HISTOGRAM_BUCKETS - 1}) = {week})"
+        for week in range(HISTOGRAM_BUCKETS)
+    )
     with connection.cursor() as cursor:
         cursor.execute(  # the inner SQL is the ORM's, its values are parameters
             f"""
-            SELECT buyer, COUNT(*), MAX(day), percentile_cont(0.5) WITHIN GROUP (ORDER BY gap)
-            FROM (
-                SELECT buyer, day,
-                       NULLIF(day - LAG(day) OVER (PARTITION BY buyer ORDER BY paid_at), 0) AS gap
-                FROM ({sql}) AS purchase
-            ) AS spaced
-            GROUP BY buyer
-            HAVING COUNT(gap) >= %s
+            WITH cycles AS (
+                SELECT buyer, COUNT(*) AS orders, MAX(day) AS last_day,
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY gap) AS median
+                FROM (
+                    SELECT buyer, day,
+                           NULLIF(day - LAG(day) OVER (PARTITION BY buyer ORDER BY paid_at), 0)
+                               AS gap
+                    FROM ({sql}) AS purchase
+                ) AS spaced
+                GROUP BY buyer
+                HAVING COUNT(gap) >= %s
+            ), judged AS (
+                SELECT buyer, orders, last_day, median, CAST(%s AS date) - last_day AS since
+                FROM cycles
+            ), flagged AS (
+                SELECT *, (since > median * %s AND since >= %s) AS overdue FROM judged
+            ), summary AS (
+                SELECT COUNT(*) AS buyers, COUNT(*) FILTER (WHERE overdue) AS overdue_buyers,
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY median) AS overall, {weeks}
+                FROM flagged
+            )
+            SELECT summary.*, shown.buyer, shown.orders, shown.last_day, shown.median
+            FROM summary LEFT JOIN (
+                SELECT * FROM flagged
+                ORDER BY overdue DESC, since / median DESC, buyer
+                LIMIT %s
+            ) AS shown ON TRUE
+            ORDER BY shown.overdue DESC, shown.since / shown.median DESC, shown.buyer
             """,  # noqa: S608
-            [*params, CYCLE_MIN_PURCHASES - 1],
+            [
+                *params,
+                CYCLE_MIN_PURCHASES - 1,
+                end,
+                float(OVERDUE_FACTOR),
+                OVERDUE_MIN_DAYS,
+                CALL_LIST_ROWS,
+            ],
         )
-        return [
-            Cycle(buyer, orders, _day(last), Decimal(str(median)).quantize(Decimal("0.1")))
-            for buyer, orders, last, median in cursor.fetchall()
-        ]
+        found = cursor.fetchall()
+    # A summary row always comes back; it carries no buyer when no one has a cycle.
+    buyers, overdue, overall, *rest = found[0]
+    shown = [
+        _judged(Cycle(buyer, orders, _day(last), _tenths(median)), end)
+        for *_summary, buyer, orders, last, median in found
+        if buyer is not None
+    ]
+    return CallList(
+        shown=shown,
+        buyers=buyers,
+        overdue=overdue,
+        median=_tenths(overall) if buyers else None,
+        weeks=list(rest[:HISTOGRAM_BUCKETS]),
+    )
 
 
-def _buyer_cycles_in_python(query: ReportQuery) -> list[Cycle]:
-    """SQLite (the demo) has no percentile_cont: the medians are taken here, over the buyers'
-    purchase days, which is one row per buyer and day rather than one per order."""
+def _call_list_in_python(query: ReportQuery) -> CallList:
+    """SQLite (the demo) has no percentile_cont: the medians, the ranking and the counts are
+    worked out here, over the buyers' purchase days (one row per buyer and day rather than one
+    per order)."""
     days: dict[int, list[tuple[date, int]]] = defaultdict(list)
     for row in (
         _purchase_days(query)
@@ -163,29 +252,39 @@ def _buyer_cycles_in_python(query: ReportQuery) -> list[Cycle]:
         .order_by("buyer", "day")
     ):
         days[row["buyer"]].append((_day(row["day"]), row["orders"]))
-    cycles = []
+    judged = []
     for buyer, purchases in days.items():
         if len(purchases) < CYCLE_MIN_PURCHASES:
             continue
         gaps = [(b[0] - a[0]).days for a, b in pairwise(purchases)]
-        cycles.append(
-            Cycle(
-                buyer,
-                sum(orders for _when, orders in purchases),
-                purchases[-1][0],
-                Decimal(str(statistics.median(gaps))).quantize(Decimal("0.1")),
-            )
+        cycle = Cycle(
+            buyer,
+            sum(orders for _when, orders in purchases),
+            purchases[-1][0],
+            _tenths(statistics.median(gaps)),
         )
-    return cycles
+        judged.append(_judged(cycle, query.period.end))
+    judged.sort(
+        key=lambda j: (not j.overdue, -Decimal(j.since) / j.cycle.median_days, j.cycle.member_id)
+    )
+    weeks = [0] * HISTOGRAM_BUCKETS
+    for entry in judged:
+        weeks[_week(entry.cycle.median_days)] += 1
+    return CallList(
+        shown=judged[:CALL_LIST_ROWS],
+        buyers=len(judged),
+        overdue=sum(1 for j in judged if j.overdue),
+        median=_tenths(statistics.median(j.cycle.median_days for j in judged)) if judged else None,
+        weeks=weeks,
+    )
 
 
-def _histogram(cycles: list[Cycle]) -> tuple[list[str], list[int]]:
-    """Buyers per median cycle, in buckets of a week; the last bucket holds every longer one."""
-    if not cycles:
+def _histogram(weeks: list[int]) -> tuple[list[str], list[int]]:
+    """The chart's bars: buyers per median cycle, in buckets of a week up to the last one
+    holding any (the last bucket holds every longer cycle); none without buyers."""
+    counts = list(weeks)
+    if not any(counts):
         return [], []
-    counts = [0] * HISTOGRAM_BUCKETS
-    for cycle in cycles:
-        counts[min(int(cycle.median_days) // 7, HISTOGRAM_BUCKETS - 1)] += 1
     while len(counts) > 1 and counts[-1] == 0:
         counts.pop()
     labels = [f"{week * 7}–{week * 7 + 6}" for week in range(len(counts))]
@@ -207,17 +306,11 @@ def _histogram(cycles: list[Cycle]) -> tuple[list[str], list[int]]:
 )
 def purchase_cycle(query: ReportQuery) -> ReportResult:
     end = query.period.end
-    entries = []
-    for cycle in buyer_cycles(query):
-        since = (end - cycle.last_day).days
-        overdue = since > cycle.median_days * OVERDUE_FACTOR and since >= OVERDUE_MIN_DAYS
-        entries.append((cycle, since, overdue, Decimal(since) / cycle.median_days))
-    # The call list: the overdue first, the furthest past their own rhythm at the top.
-    entries.sort(key=lambda e: (not e[2], -e[3], e[0].member_id))
-    shown = entries[:CALL_LIST_ROWS]
-    details = _buyer_details(e[0].member_id for e in shown)
+    found = call_list(query)
+    details = _buyer_details(j.cycle.member_id for j in found.shown)
     rows = []
-    for cycle, since, overdue, _ratio in shown:
+    for judged in found.shown:
+        cycle = judged.cycle
         buyer = details.get(cycle.member_id, {})
         rows.append(
             {
@@ -227,17 +320,13 @@ def purchase_cycle(query: ReportQuery) -> ReportResult:
                 "orders": cycle.orders,
                 "cycle": cycle.median_days,
                 "last_order": cycle.last_day,
-                "since": since,
-                "overdue_by": (Decimal(since) - cycle.median_days) if overdue else None,
+                "since": judged.since,
+                "overdue_by": (
+                    (Decimal(judged.since) - cycle.median_days) if judged.overdue else None
+                ),
             }
         )
-    cycles = [e[0] for e in entries]
-    overall = (
-        Decimal(str(statistics.median(c.median_days for c in cycles))).quantize(Decimal("0.1"))
-        if cycles
-        else None
-    )
-    labels, counts = _histogram(cycles)
+    labels, counts = _histogram(found.weeks)
     notes = [
         _g(
             "A buyer has a cycle once they have ordered on at least %(n)s different days up to "
@@ -252,10 +341,10 @@ def purchase_cycle(query: ReportQuery) -> ReportResult:
             "min": OVERDUE_MIN_DAYS,
         }
     ]
-    if len(entries) > CALL_LIST_ROWS:
+    if found.buyers > CALL_LIST_ROWS:
         notes.append(
             _g("The table shows the first %(shown)s of %(total)s buyers.")
-            % {"shown": CALL_LIST_ROWS, "total": len(entries)}
+            % {"shown": CALL_LIST_ROWS, "total": found.buyers}
         )
     return ReportResult(
         columns=[
@@ -270,9 +359,9 @@ def purchase_cycle(query: ReportQuery) -> ReportResult:
         ],
         rows=rows,
         cards=[
-            Card(_("Buyers with a cycle"), len(entries), Kind.INT),
-            Card(_("Overdue buyers"), sum(1 for e in entries if e[2]), Kind.INT),
-            Card(_("Median cycle across buyers"), overall, Kind.DAYS),
+            Card(_("Buyers with a cycle"), found.buyers, Kind.INT),
+            Card(_("Overdue buyers"), found.overdue, Kind.INT),
+            Card(_("Median cycle across buyers"), found.median, Kind.DAYS),
         ],
         chart=Chart("bar", labels, [Series(_g("Buyers by median cycle (days)"), counts)]),
         notes=notes,
@@ -285,24 +374,57 @@ STYLE_BUYERS = 100
 OPTIONS_SHOWN = 3  # option values listed per buyer
 CATEGORIES_SHOWN = 3
 CHART_OPTIONS = 10
-VARIANT_FIELDS = (
-    "variant__product__category__name",
-    "variant__product__option1_name",
-    "variant__product__option2_name",
-    "variant__product__option3_name",
-    "variant__option1",
-    "variant__option2",
-    "variant__option3",
-)
+OPTION_FIELDS = ("option1_name", "option2_name", "option3_name", "option1", "option2", "option3")
+
+
+def _variant_units(summed: QuerySet, *group: str) -> list[dict]:
+    """The rows of `summed` (units per variant, and per `group` such as the buyer: a
+    values(…).annotate(units=…) query) with each variant's category name and option names and
+    values. The units are summed by ids alone first; the few thousand sums are then joined to
+    the catalog, so the grouping never carries the option texts of a million lines. One
+    query."""
+    q = connection.ops.quote_name
+    keys = [*group, "variant_id"]
+    try:
+        sql, params = summed.query.sql_with_params()
+    except EmptyResultSet:  # e.g. the lines of no buyer at all
+        return []
+    variant, product, category = (q(model._meta.db_table) for model in (Variant, Product, Category))
+    picked = ", ".join(f"s.{q(key)}" for key in keys)
+    with connection.cursor() as cursor:
+        cursor.execute(  # the inner SQL is the ORM's, its values are parameters; names are ours
+            f"""
+            SELECT {picked}, s.{q("units")}, c.{q("name")},
+                   p.{q("option1_name")}, p.{q("option2_name")}, p.{q("option3_name")},
+                   v.{q("option1")}, v.{q("option2")}, v.{q("option3")}
+            FROM ({sql}) s
+            JOIN {variant} v ON v.{q("id")} = s.{q("variant_id")}
+            JOIN {product} p ON p.{q("id")} = v.{q("product_id")}
+            LEFT JOIN {category} c ON c.{q("id")} = p.{q("category_id")}
+            """,  # noqa: S608
+            params,
+        )
+        names = [*keys, "units", "category", *OPTION_FIELDS]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _top_buyers(lines: QuerySet) -> list[dict]:
+    """The STYLE_BUYERS buyers of `lines` with the most revenue: order__member_id, revenue,
+    units, and buyers (how many bought at all), chosen in the database. One query."""
+    return list(
+        lines.values("order__member_id")
+        .annotate(revenue=Sum(LINE_NET), units=Sum(LINE_UNITS), buyers=Window(Count("*")))
+        .order_by("-revenue", "order__member_id")[:STYLE_BUYERS]
+    )
 
 
 def _option_labels(row) -> list[str]:
     """A variant's option values as "Colour: Red", "Size: M" (the product names the option)."""
     labels = []
     for slot in (1, 2, 3):
-        value = row[f"variant__option{slot}"]
+        value = row[f"option{slot}"]
         if value:
-            name = row[f"variant__product__option{slot}_name"]
+            name = row[f"option{slot}_name"]
             labels.append(f"{name}: {value}" if name else value)
     return labels
 
@@ -330,28 +452,27 @@ def _shares(ranked_items, units: int) -> str:
 def favourite_styles(query: ReportQuery) -> ReportResult:
     """Units are summed per variant in the database (per buyer and variant for the top
     buyers); a variant's category and options are then folded together here, over variants,
-    never over lines. Four queries."""
+    never over lines. The buyers' rows read the order lines; the Units card and the chart, which
+    take in every buyer, read the variant rollup (a million lines summed per variant would cost
+    more than the rest of the page). Four queries: the top buyers, their variants, everyone's
+    variants, the buyers' names."""
     lines = sales_lines(query)
-    top = list(
-        lines.values("order__member_id")
-        .annotate(revenue=Sum(LINE_NET), units=Sum(LINE_UNITS), buyers=Window(Count("*")))
-        .order_by("-revenue", "order__member_id")[:STYLE_BUYERS]
-    )
+    top = _top_buyers(lines)
     categories: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     # The same value may sit in different slots of different products (a shirt's second
     # option, a cap's first): merged by its label.
     options: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     mine = lines.filter(order__member_id__in=[row["order__member_id"] for row in top])
-    for row in mine.values("order__member_id", "variant_id", *VARIANT_FIELDS).annotate(
-        units=Sum(LINE_UNITS)
-    ):
+    by_buyer = mine.values("order__member_id", "variant_id").annotate(units=Sum(LINE_UNITS))
+    for row in _variant_units(by_buyer, "order__member_id"):
         buyer, units = row["order__member_id"], int(row["units"] or 0)
-        categories[buyer][row["variant__product__category__name"]] += units
+        categories[buyer][row["category"]] += units
         for label in _option_labels(row):
             options[buyer][label] += units
     overall: dict[str, int] = defaultdict(int)
     total_units = 0
-    for row in lines.values("variant_id", *VARIANT_FIELDS).annotate(units=Sum(LINE_UNITS)):
+    everyone = sales_days(query, model=VariantSalesDay).values("variant_id")
+    for row in _variant_units(everyone.annotate(units=Sum("units"))):
         units = int(row["units"] or 0)
         total_units += units
         for label in _option_labels(row):
@@ -380,7 +501,8 @@ def favourite_styles(query: ReportQuery) -> ReportResult:
     notes = [
         _g(
             "The %(n)s buyers with the most revenue in the period. Shares are of the buyer's "
-            "units; a variant counts towards each of its options (its size and its colour)."
+            "units; a variant counts towards each of its options (its size and its colour). "
+            "The Units card and the chart read the daily rollups, which refresh hourly."
         )
         % {"n": STYLE_BUYERS}
     ]

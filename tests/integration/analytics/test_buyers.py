@@ -13,8 +13,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-# Registers reports 7, 9, 10 and 11 in case analytics.reports does not list the module yet.
-import analytics.reports.buyers  # noqa: F401
+# Registers reports 7, 9, 10 and 11 in case analytics.reports does not list the module yet;
+# a test shortens its call list through it.
+import analytics.reports.buyers
+from analytics.rollups import rollups_refresh
 from catalog.models import Variant
 from members.models import Level
 from orders.models import OrderState
@@ -161,6 +163,31 @@ class TestPurchaseCycle:
         assert cards(response)["Overdue buyers"] == 2
         assert list(rows) == ["Ana GmbH", "Cara KG", "Ben SARL"]  # 8× and 3.1× their cycle
 
+    def test_a_capped_table_still_counts_every_buyer(self, history, monkeypatch):
+        monkeypatch.setattr(analytics.reports.buyers, "CALL_LIST_ROWS", 2)
+        response = manager_client().get(self.URL, self.MAY)
+        assert column(response, "company") == ["Ana GmbH", "Cara KG"]
+        assert cards(response)["Buyers with a cycle"] == 3
+        assert cards(response)["Median cycle across buyers"] == Decimal("12.5")
+        assert result_of(response).chart.series[0].values == [0, 2, 1]
+        assert "The table shows the first 2 of 3 buyers." in result_of(response).notes
+
+    def test_a_long_cycle_shares_the_last_bar(self, history, variant):
+        eve = a_buyer(country="NL", owner=history["lily"], company_name="Eve BV")
+        for offset in (400, 300, 200):  # every 100 days, last 200 days before 30 June
+            a_sale(eve, {variant: (10, "10.00")}, paid_at=day(offset))
+        response = manager_client().get(self.URL, JUNE)
+        chart = result_of(response).chart
+        assert (len(chart.labels), chart.labels[-1]) == (12, "77+")
+        assert chart.series[0].values == [0, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 1]
+        # Overdue, 2× her cycle: after Ana (8×) and Cara (3.1×), before Ben (not overdue).
+        assert column(response, "company") == ["Ana GmbH", "Cara KG", "Eve BV", "Ben SARL"]
+        assert cards(response) == {
+            "Buyers with a cycle": 4,
+            "Overdue buyers": 3,
+            "Median cycle across buyers": Decimal("17.0"),  # of 10, 14, 20 and 100
+        }
+
     def test_country_and_level_filters(self, history):
         assert column(manager_client().get(self.URL, {**self.MAY, "country": "FR"}), "company") == [
             "Ben SARL"
@@ -222,6 +249,8 @@ class TestFavouriteStyles:
         # Bob: 20 blue caps for 80.00, and nothing that counts in May.
         a_sale(bob, {cap_blue: (20, "4.00")}, paid_at=day(10))
         a_sale(bob, {small_red: (50, "5.00")}, paid_at=day(45))
+        # The Units card and the chart read the variant rollup.
+        rollups_refresh(now=day(0, hour=18))
         return {**staff, "hats": hats}
 
     def test_each_buyers_favourites_and_the_overall_options(self, history):
@@ -250,6 +279,18 @@ class TestFavouriteStyles:
         chart = result_of(response).chart
         assert chart.labels == ["Colour: Blue", "Colour: Red", "Size: S", "Size: M"]
         assert chart.series[0].values == [25, 15, 10, 5]
+
+    def test_the_units_and_the_chart_are_as_of_the_last_rollup_refresh(self, history):
+        buyer = a_buyer(country="DE", owner=history["lily"], company_name="Cleo GmbH")
+        hat = Variant.objects.get(option1="Red")
+        a_sale(buyer, {hat: (100, "1.00")}, paid_at=day(1))
+        response = manager_client().get(self.URL, JUNE)
+        assert column(response, "company")[0] == "Cleo GmbH"  # the table reads the orders
+        assert cards(response)["Units"] == 40
+        rollups_refresh(now=day(0, hour=19))
+        response = manager_client().get(self.URL, JUNE)
+        assert cards(response)["Units"] == 140
+        assert result_of(response).chart.labels[0] == "Colour: Red"  # 15 + 100
 
     def test_the_category_filter_ranks_and_counts_within_it(self, history):
         response = manager_client().get(self.URL, {**JUNE, "category": history["hats"].pk})
