@@ -1,6 +1,7 @@
 """Analytics: who may read which reports (permissions granted to the staff roles in
 staff/roles.py) and the daily rollup tables the heavy reports read (analytics.rollups)."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -82,6 +83,33 @@ class VariantSalesDay(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.variant_id}: {self.units}"
+
+
+class BuyerSalesDay(models.Model):
+    """One buyer's sales in one category on one day: units and revenue net of refunds, as
+    analytics.sources counts them (a line given back whole is kept at 0, so every buyer with a
+    sale that day has a row). The favourite-styles report picks its top buyers from it. The
+    buyer's country, salesperson and level are not copied: readers join the distributor, so a
+    customer handed over counts for their new salesperson at once."""
+
+    day = models.DateField(_("day"))
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("buyer"),
+    )
+    category_id = models.IntegerField(_("category"), null=True, blank=True)
+    units = models.IntegerField(_("units"), default=0)
+    revenue = models.DecimalField(_("revenue"), max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("buyer sales per day")
+        verbose_name_plural = _("buyer sales per day")
+        indexes = [models.Index(fields=["day", "member"])]
+
+    def __str__(self):
+        return f"{self.day} {self.member_id}: {self.revenue}"
 
 
 class ProductActivityDay(models.Model):

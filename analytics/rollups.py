@@ -43,7 +43,13 @@ from django.utils import timezone
 from catalog.models import CartAddition, ProductView
 from orders.models import Order, OrderLine, Refund
 
-from .models import ProductActivityDay, ProductSalesDay, RollupRun, VariantSalesDay
+from .models import (
+    BuyerSalesDay,
+    ProductActivityDay,
+    ProductSalesDay,
+    RollupRun,
+    VariantSalesDay,
+)
 from .sources import LINE_NET, LINE_UNITS, SALE_STATES
 
 logger = logging.getLogger(__name__)
@@ -181,6 +187,30 @@ def _variant_select(days: list[date]):
     )
 
 
+def _buyer_select(days: list[date]):
+    """The BuyerSalesDay rows of `days`: sale order lines per paid day, buyer and category.
+    Lines given back whole are kept (at 0 units), so every buyer with a sale that day has a
+    row, as the live count of buyers has."""
+    zone = timezone.get_current_timezone()
+    lines = OrderLine.objects.filter(
+        _within("order__paid_at", days), order__state__in=SALE_STATES
+    ).order_by()
+    return lines.values(
+        day=TruncDate("order__paid_at", tzinfo=zone),
+        buyer=F("order__member_id"),
+        category=F("variant__product__category_id"),
+    ).annotate(units=Sum(LINE_UNITS), revenue=Sum(LINE_NET))
+
+
+BUYER_COLUMNS = {  # BuyerSalesDay's column: the alias in _buyer_select
+    "day": "day",
+    "member_id": "buyer",
+    "category_id": "category",
+    "units": "units",
+    "revenue": "revenue",
+}
+
+
 def _activity_select(model, field: str, days: list[date]):
     zone = timezone.get_current_timezone()
     return (
@@ -241,6 +271,18 @@ def _variant_insert(days: list[date]) -> int:
     )
 
 
+def _buyer_insert(days: list[date]) -> int:
+    q = connection.ops.quote_name
+    select, params = _buyer_select(days).query.sql_with_params()
+    picked = ", ".join(f"s.{q(alias)}" for alias in BUYER_COLUMNS.values())
+    return _insert_from(
+        BuyerSalesDay,
+        list(BUYER_COLUMNS),
+        f"SELECT {picked} FROM ({select}) s",  # noqa: S608 - compiled ORM SQL, values are parameters
+        params,
+    )
+
+
 def _activity_insert(days: list[date]) -> int:
     """Views and cart additions per day and product, one row for both (a product only put in
     carts, or only viewed, gets a row too)."""
@@ -268,8 +310,14 @@ def _rebuild(days: list[date]) -> int:
     with transaction.atomic():
         ProductSalesDay.objects.filter(day__in=days).delete()
         VariantSalesDay.objects.filter(day__in=days).delete()
+        BuyerSalesDay.objects.filter(day__in=days).delete()
         ProductActivityDay.objects.filter(day__in=days).delete()
-        return _sales_insert(days) + _variant_insert(days) + _activity_insert(days)
+        return (
+            _sales_insert(days)
+            + _variant_insert(days)
+            + _buyer_insert(days)
+            + _activity_insert(days)
+        )
 
 
 @contextmanager
@@ -310,7 +358,12 @@ def rollups_refresh(
             # Fresh statistics, so the reports' plans see a big rebuild at once rather than
             # after autovacuum's next pass.
             with connection.cursor() as cursor:
-                for model in (ProductSalesDay, VariantSalesDay, ProductActivityDay):
+                for model in (
+                    ProductSalesDay,
+                    VariantSalesDay,
+                    BuyerSalesDay,
+                    ProductActivityDay,
+                ):
                     cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
         run.finished_at = timezone.now()
         run.days = len(wanted)

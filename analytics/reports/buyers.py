@@ -42,12 +42,12 @@ from catalog.models import Category, Product, Variant
 from members.models import Distributor
 
 from ..access import Audience
-from ..models import VariantSalesDay
+from ..models import BuyerSalesDay, VariantSalesDay
 from ..periods import Period
 from ..query import ReportQuery
 from ..registry import Filter, report
 from ..results import Card, Chart, Column, Kind, ReportResult, Series
-from ..sources import LINE_NET, LINE_UNITS, ORDER_NET, sales_lines, sales_orders
+from ..sources import LINE_UNITS, ORDER_NET, buyer_narrowed, sales_lines, sales_orders
 from .products import sales_days
 
 ZERO = Decimal("0.00")
@@ -408,13 +408,20 @@ def _variant_units(summed: QuerySet, *group: str) -> list[dict]:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _top_buyers(lines: QuerySet) -> list[dict]:
-    """The STYLE_BUYERS buyers of `lines` with the most revenue: order__member_id, revenue,
-    units, and buyers (how many bought at all), chosen in the database. One query."""
+def _top_buyers(query: ReportQuery) -> list[dict]:
+    """The STYLE_BUYERS buyers of the period with the most revenue: order__member_id, revenue,
+    units, and buyers (how many bought at all), chosen in the database from the buyer rollup
+    (analytics.rollups), narrowed through the buyers' records as the sources are. One query."""
+    rows = BuyerSalesDay.objects.filter(
+        day__gte=query.period.start, day__lte=query.period.end
+    ).order_by()
+    if query.category_ids:
+        rows = rows.filter(category_id__in=query.category_ids)
+    rows = buyer_narrowed(rows, query, distributor="member__distributor")
     return list(
-        lines.values("order__member_id")
-        .annotate(revenue=Sum(LINE_NET), units=Sum(LINE_UNITS), buyers=Window(Count("*")))
-        .order_by("-revenue", "order__member_id")[:STYLE_BUYERS]
+        rows.values(order__member_id=F("member_id"))
+        .annotate(revenue=Sum("revenue"), units=Sum("units"), buyers=Window(Count("*")))
+        .order_by("-revenue", "member_id")[:STYLE_BUYERS]
     )
 
 
@@ -452,12 +459,12 @@ def _shares(ranked_items, units: int) -> str:
 def favourite_styles(query: ReportQuery) -> ReportResult:
     """Units are summed per variant in the database (per buyer and variant for the top
     buyers); a variant's category and options are then folded together here, over variants,
-    never over lines. The buyers' rows read the order lines; the Units card and the chart, which
-    take in every buyer, read the variant rollup (a million lines summed per variant would cost
-    more than the rest of the page). Four queries: the top buyers, their variants, everyone's
-    variants, the buyers' names."""
+    never over lines. The top buyers come from the buyer rollup and their variants from the
+    order lines; the Units card and the chart, which take in every buyer, read the variant
+    rollup (a million lines summed per variant would cost more than the rest of the page). Four
+    queries: the top buyers, their variants, everyone's variants, the buyers' names."""
     lines = sales_lines(query)
-    top = _top_buyers(lines)
+    top = _top_buyers(query)
     categories: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     # The same value may sit in different slots of different products (a shirt's second
     # option, a cap's first): merged by its label.
@@ -502,7 +509,8 @@ def favourite_styles(query: ReportQuery) -> ReportResult:
         _g(
             "The %(n)s buyers with the most revenue in the period. Shares are of the buyer's "
             "units; a variant counts towards each of its options (its size and its colour). "
-            "The Units card and the chart read the daily rollups, which refresh hourly."
+            "Which buyers are listed, the Units card and the chart read the daily rollups, "
+            "which refresh hourly."
         )
         % {"n": STYLE_BUYERS}
     ]

@@ -156,7 +156,7 @@ class TestRefreshing:
         }
         # The first run covers every day from the earliest sale to today.
         assert (run.first_day, run.last_day, run.days) == (on(40), TODAY, 41)
-        assert run.rows == 4 + 5 + 3
+        assert run.rows == 4 + 5 + 5 + 3  # products, variants, buyers per category, activity
         assert run.finished_at >= run.started_at
 
     def test_a_rerun_writes_the_same_rows(self, history):
