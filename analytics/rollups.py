@@ -140,32 +140,10 @@ def rollup_days_due(*, today: date) -> list[date]:
     return sorted(day for day in days if day <= today)
 
 
-def _sales_select(days: list[date]):
-    """The ProductSalesDay rows of `days`, as a query: sale order lines (units net of refunds)
-    grouped by paid day, product, the product's category and the buyer's group."""
-    zone = timezone.get_current_timezone()
-    lines = (
-        OrderLine.objects.filter(_within("order__paid_at", days), order__state__in=SALE_STATES)
-        .filter(quantity__gt=F("refunded_quantity"))  # a line given back whole sold nothing
-        .order_by()
-    )
-    distributor = "order__member__distributor"
-    return lines.values(
-        day=TruncDate("order__paid_at", tzinfo=zone),
-        item=F("variant__product_id"),
-        category=F("variant__product__category_id"),
-        buyer_country=Coalesce(F(f"{distributor}__country"), Value("")),
-        salesperson=F(f"{distributor}__owner_id"),
-        level=F(f"{distributor}__level_id"),
-    ).annotate(
-        units=Sum(LINE_UNITS),
-        revenue=Sum(LINE_NET),
-        order_count=Count("order_id", distinct=True),
-    )
-
-
-def _variant_select(days: list[date]):
-    """The VariantSalesDay rows of `days`: as _sales_select, per variant."""
+def _grouped_sales(days: list[date], *, item: str, orders):
+    """Sale order lines of `days` (units net of refunds; a line given back whole sold
+    nothing), grouped by paid day, `item` (the product or the variant), the product's category
+    and the buyer's group, with `orders` counting the orders."""
     zone = timezone.get_current_timezone()
     lines = (
         OrderLine.objects.filter(_within("order__paid_at", days), order__state__in=SALE_STATES)
@@ -175,16 +153,23 @@ def _variant_select(days: list[date]):
     distributor = "order__member__distributor"
     return lines.values(
         day=TruncDate("order__paid_at", tzinfo=zone),
-        item=F("variant_id"),
+        item=F(item),
         category=F("variant__product__category_id"),
         buyer_country=Coalesce(F(f"{distributor}__country"), Value("")),
         salesperson=F(f"{distributor}__owner_id"),
         level=F(f"{distributor}__level_id"),
-    ).annotate(
-        units=Sum(LINE_UNITS),
-        revenue=Sum(LINE_NET),
-        order_count=Count("pk"),
-    )
+    ).annotate(units=Sum(LINE_UNITS), revenue=Sum(LINE_NET), order_count=orders)
+
+
+def _sales_select(days: list[date]):
+    """The ProductSalesDay rows of `days`, as a query."""
+    return _grouped_sales(days, item="variant__product_id", orders=Count("order_id", distinct=True))
+
+
+def _variant_select(days: list[date]):
+    """The VariantSalesDay rows of `days`: a variant is on an order once, so its lines are
+    its orders."""
+    return _grouped_sales(days, item="variant_id", orders=Count("pk"))
 
 
 def _buyer_select(days: list[date]):
@@ -246,41 +231,33 @@ def _insert_from(model, columns: list[str], select: str, params) -> int:
         return max(cursor.rowcount, 0)
 
 
-def _sales_insert(days: list[date]) -> int:
+def _insert_grouped(model, columns: dict[str, str], queryset) -> int:
+    """INSERT INTO the model's `columns` the rows of the grouped `queryset` (each column
+    filled from its alias there); the rows written."""
     q = connection.ops.quote_name
-    select, params = _sales_select(days).query.sql_with_params()
-    picked = ", ".join(f"s.{q(alias)}" for alias in SALES_COLUMNS.values())
+    select, params = queryset.query.sql_with_params()
+    picked = ", ".join(f"s.{q(alias)}" for alias in columns.values())
     return _insert_from(
-        ProductSalesDay,
-        list(SALES_COLUMNS),
+        model,
+        list(columns),
         f"SELECT {picked} FROM ({select}) s",  # noqa: S608 - compiled ORM SQL, values are parameters
         params,
     )
+
+
+VARIANT_COLUMNS = {("variant_id" if c == "product_id" else c): a for c, a in SALES_COLUMNS.items()}
+
+
+def _sales_insert(days: list[date]) -> int:
+    return _insert_grouped(ProductSalesDay, SALES_COLUMNS, _sales_select(days))
 
 
 def _variant_insert(days: list[date]) -> int:
-    q = connection.ops.quote_name
-    select, params = _variant_select(days).query.sql_with_params()
-    picked = ", ".join(f"s.{q(alias)}" for alias in SALES_COLUMNS.values())
-    columns = ["variant_id" if c == "product_id" else c for c in SALES_COLUMNS]
-    return _insert_from(
-        VariantSalesDay,
-        columns,
-        f"SELECT {picked} FROM ({select}) s",  # noqa: S608 - compiled ORM SQL, values are parameters
-        params,
-    )
+    return _insert_grouped(VariantSalesDay, VARIANT_COLUMNS, _variant_select(days))
 
 
 def _buyer_insert(days: list[date]) -> int:
-    q = connection.ops.quote_name
-    select, params = _buyer_select(days).query.sql_with_params()
-    picked = ", ".join(f"s.{q(alias)}" for alias in BUYER_COLUMNS.values())
-    return _insert_from(
-        BuyerSalesDay,
-        list(BUYER_COLUMNS),
-        f"SELECT {picked} FROM ({select}) s",  # noqa: S608 - compiled ORM SQL, values are parameters
-        params,
-    )
+    return _insert_grouped(BuyerSalesDay, BUYER_COLUMNS, _buyer_select(days))
 
 
 def _activity_insert(days: list[date]) -> int:

@@ -115,3 +115,25 @@ def a_sale(
         for position, (variant, (units, price)) in enumerate(lines.items())
     )
     return order
+
+
+def client_of(user):
+    """A test client logged in as `user`."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def manager_client():
+    """A test client logged in as a super admin, who reads every report unnarrowed."""
+    from tests.factories import StaffFactory
+
+    return client_of(StaffFactory(is_superuser=True))
+
+
+def result_of(response):
+    """The report's result behind a page that answered 200."""
+    assert response.status_code == 200
+    return response.context["result"]

@@ -21,7 +21,7 @@ from catalog.models import Variant
 from members.models import Level
 from orders.models import OrderState
 from staff import roles
-from tests.analytics_helpers import a_buyer, a_sale, day
+from tests.analytics_helpers import a_buyer, a_sale, client_of, day, manager_client, result_of
 from tests.factories import CategoryFactory, ProductFactory, StaffFactory
 from tests.integration.staff.helpers import in_role, salesperson
 
@@ -41,23 +41,6 @@ def staff():
 @pytest.fixture
 def variant():
     return ProductFactory(variants=["S"]).variants.get()
-
-
-def manager_client():
-    client = Client()
-    client.force_login(StaffFactory(is_superuser=True))
-    return client
-
-
-def client_of(user):
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def result_of(response):
-    assert response.status_code == 200
-    return response.context["result"]
 
 
 def cards(response) -> dict:

@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -19,7 +18,7 @@ from members.models import BusinessType, Level
 from orders import lifecycle
 from orders.models import Order, OrderState, Payment
 from staff import roles
-from tests.analytics_helpers import a_buyer, a_sale, day
+from tests.analytics_helpers import a_buyer, a_sale, client_of, day, manager_client, result_of
 from tests.factories import ProductFactory, StaffFactory
 from tests.integration.staff.helpers import in_role, salesperson
 
@@ -41,23 +40,6 @@ def sales():
     }
 
 
-def manager_client():
-    client = Client()
-    client.force_login(StaffFactory(is_superuser=True))
-    return client
-
-
-def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def result_of(response):
-    assert response.status_code == 200
-    return response.context["result"]
-
-
 def cards(response) -> dict:
     return {str(card.label): card for card in result_of(response).cards}
 
@@ -67,7 +49,7 @@ def rows_by(response, *keys) -> dict:
 
 
 def opened_by(slug, role) -> int:
-    return client_for(in_role(StaffFactory(), role)).get(f"/analytics/{slug}/", JUNE).status_code
+    return client_of(in_role(StaffFactory(), role)).get(f"/analytics/{slug}/", JUNE).status_code
 
 
 def searched(term, *, results, at, member=None, session=""):
@@ -432,7 +414,7 @@ class TestMarketsReport:
         assert {row["code"] for row in result_of(lilys).rows} == {"DE", "US"}
 
     def test_a_salesperson_sees_only_their_customers_whatever_the_url_says(self, markets):
-        response = client_for(markets["kevin"]).get(
+        response = client_of(markets["kevin"]).get(
             "/analytics/markets/", {**JUNE, "salesperson": markets["lily"].pk}
         )
         rows = rows_by(response, "code")
@@ -534,7 +516,7 @@ class TestOrderValueReport:
         )
 
     def test_a_salesperson_sees_only_their_customers_whatever_the_url_says(self, order_values):
-        response = client_for(order_values["kevin"]).get(
+        response = client_of(order_values["kevin"]).get(
             "/analytics/order-value/", {**JUNE, "salesperson": order_values["lily"].pk}
         )
         found = cards(response)

@@ -16,7 +16,7 @@ from analytics.rollups import rollups_refresh
 from catalog.models import CartAddition, Product, ProductView
 from members.models import Level
 from staff import roles
-from tests.analytics_helpers import a_buyer, a_sale, day
+from tests.analytics_helpers import a_buyer, a_sale, day, manager_client
 from tests.factories import CategoryFactory, ProductFactory, StaffFactory
 from tests.integration.staff.helpers import in_role, salesperson
 
@@ -71,12 +71,6 @@ def history():
         "clutch": clutch,
         "boot": boot,
     }
-
-
-def manager_client():
-    client = Client()
-    client.force_login(StaffFactory(is_superuser=True))
-    return client
 
 
 def get(slug, params, client=None):

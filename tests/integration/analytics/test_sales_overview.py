@@ -10,7 +10,7 @@ from django.test import Client
 
 from orders.models import OrderState
 from staff import roles
-from tests.analytics_helpers import TODAY, a_buyer, a_sale, day
+from tests.analytics_helpers import TODAY, a_buyer, a_sale, day, manager_client
 from tests.factories import ProductFactory, StaffFactory
 from tests.integration.staff.helpers import in_role, salesperson
 
@@ -40,12 +40,6 @@ def history():
 
 def cards(response) -> dict:
     return {card.label: card for card in response.context["result"].cards}
-
-
-def manager_client():
-    client = Client()
-    client.force_login(StaffFactory(is_superuser=True))
-    return client
 
 
 def test_the_figures_and_the_comparison(history):
