@@ -955,7 +955,7 @@ class _Writer:
             (f.attname, now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
              else f.get_default())
             for f in meta.concrete_fields
-            if f.attname not in rows[0] and not f.primary_key
+            if f.attname not in rows[0] and not f.primary_key and not f.generated
         ]  # fmt: skip
         columns = [meta.get_field(name).column for name in names] + [
             meta.get_field(name).column for name, _value in missing

@@ -15,14 +15,15 @@ from datetime import datetime
 
 from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet
 
-from orders.membership import LEVEL_STATES, NET_BASE
+from orders.membership import LEVEL_STATES
 from orders.models import Order, OrderLine
 
 from .periods import Period
 from .query import ReportQuery
 
 SALE_STATES = LEVEL_STATES
-ORDER_NET = NET_BASE
+# orders.membership.NET_BASE, stored on the order by the database (Order.net_base).
+ORDER_NET = F("net_base")
 LINE_UNITS = ExpressionWrapper(
     F("quantity") - F("refunded_quantity"),
     output_field=DecimalField(max_digits=14, decimal_places=0),

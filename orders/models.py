@@ -271,6 +271,15 @@ class Order(models.Model):
     grand_total = _amount_field(_("total"))
     grand_total_base = _amount_field(_("total in base currency"))
     refunded_total = _amount_field(_("refunded"), default=Decimal(0))
+    # The total net of refunds in the base currency (refunds are in the order's currency),
+    # kept by the database: the reports sum and rank it over a year of orders.
+    net_base = models.GeneratedField(
+        expression=models.F("grand_total_base")
+        - models.F("refunded_total") / models.F("exchange_rate"),
+        output_field=models.DecimalField(max_digits=14, decimal_places=2),
+        db_persist=True,
+        verbose_name=_("net total in base currency"),
+    )
 
     shipping_method_code = models.CharField(_("shipping method code"), max_length=50)
     shipping_method_name = models.CharField(_("shipping method"), max_length=100)

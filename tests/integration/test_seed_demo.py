@@ -28,6 +28,7 @@ from orders.models import (
     ShippingMethod,
     ShippingZone,
     TrackingEvent,
+    TrackingRun,
     TrackingStatus,
 )
 from orders.selectors import shipping_options
@@ -77,6 +78,7 @@ def remove_demo_data():
     Payment.objects.all().delete()
     ExportProfile.objects.all().delete()
     TrackingEvent.objects.all().delete()
+    TrackingRun.objects.all().delete()  # the sweep seed_demo runs logs itself
     Shipment.objects.all().delete()
     Order.objects.all().delete()
     Product.objects.all().delete()
