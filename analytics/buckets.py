@@ -22,10 +22,5 @@ def as_day(value) -> date:
     return value
 
 
-def series_over(period: Period, grain: Grain, found: dict[date, object], empty=0) -> list:
-    """One value per bucket of the period, `empty` where nothing was found."""
-    return [found.get(day, empty) for day in buckets(period, grain)]
-
-
 def labels_of(period: Period, grain: Grain) -> list[str]:
     return [bucket_label(day, grain) for day in buckets(period, grain)]

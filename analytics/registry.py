@@ -51,3 +51,8 @@ def reports_in_order() -> list[Report]:
     from . import reports  # noqa: F401  (registers them)
 
     return sorted(REPORTS.values(), key=lambda r: r.number)
+
+
+def report_for(slug: str) -> Report | None:
+    reports_in_order()
+    return REPORTS.get(slug)

@@ -11,8 +11,6 @@ follow their customer when a salesperson hands them over).
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet
 
 from orders.membership import LEVEL_STATES
@@ -44,10 +42,6 @@ def buyer_narrowed(queryset: QuerySet, query: ReportQuery, *, distributor: str) 
     if query.level_id:
         queryset = queryset.filter(**{f"{distributor}__level_id": query.level_id})
     return queryset
-
-
-def bounds(period: Period) -> tuple[datetime, datetime]:
-    return period.bounds()
 
 
 def sales_orders(query: ReportQuery, period: Period | None = None) -> QuerySet[Order]:

@@ -18,7 +18,7 @@ from wholesale.csv_export import csv_response
 from .access import ALL, may_read_analytics, viewer_for
 from .models import RollupRun
 from .query import query_from
-from .registry import REPORTS, reports_in_order
+from .registry import report_for, reports_in_order
 
 
 def _refused(request):
@@ -60,8 +60,7 @@ def analytics_refresh(request):
 
 @require_GET
 def analytics_report(request, slug):
-    reports_in_order()
-    report = REPORTS.get(slug)
+    report = report_for(slug)
     if report is None:
         raise Http404(_("No such report."))
     viewer = viewer_for(request.user, report.audiences)
