@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from wholesale.csv_export import csv_response
 
 from .access import ALL, may_read_analytics, viewer_for
+from .database import report_transaction
 from .models import RollupRun
 from .query import query_from
 from .registry import report_for, reports_in_order
@@ -67,7 +68,8 @@ def analytics_report(request, slug):
     if viewer is None:
         return _refused(request)
     form, query = query_from(request.GET, filters=report.filters, viewer=viewer)
-    result = report.build(query)
+    with report_transaction():
+        result = report.build(query)
     if request.GET.get("format") == "csv":
         name = f"{report.slug}-{query.period.start:%Y%m%d}-{query.period.end:%Y%m%d}.csv"
         return csv_response(name, [c.label for c in result.columns], result.csv_rows())

@@ -144,6 +144,14 @@ else:
     # as a database constraint; PostgreSQL does, and the service checks it anyway.
     SILENCED_SYSTEM_CHECKS = ["models.W047"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# PostgreSQL settings a report page's transaction runs with (analytics.database): room for its
+# sorts and hashes in memory, and parallel workers for its year-long scans.
+WHOLESALE_ANALYTICS_DB_SETTINGS = {
+    "work_mem": os.environ.get("WHOLESALE_ANALYTICS_WORK_MEM", "64MB"),
+    "parallel_setup_cost": 100,
+    "parallel_tuple_cost": 0.01,
+    "random_page_cost": 1.1,
+}
 
 # --- Cache ------------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -658,20 +658,37 @@ def median_sorted(orders: QuerySet[Order], count: int) -> Decimal | None:
     return (sum(middle, ZERO) / len(middle)).quantize(ZERO)
 
 
-def _value_totals(orders: QuerySet[Order]) -> dict:
+def _median(orders: QuerySet[Order], count: int) -> Decimal | None:
+    if connections[orders.db].vendor != "postgresql":
+        return median_sorted(orders, count)
+    median = orders.aggregate(median=Median(ORDER_NET))["median"]
+    return None if median is None else Decimal(str(median)).quantize(ZERO)
+
+
+def _value_totals(revenue, count: int, median: Decimal | None) -> dict:
+    revenue = _money(revenue)
+    return {
+        "revenue": revenue,
+        "orders": count,
+        "average": _average(revenue, count),
+        "median": median,
+    }
+
+
+def _period_totals(orders: QuerySet[Order]) -> dict:
+    """The comparison period's cards: its revenue, orders, average and median order."""
     postgres = connections[orders.db].vendor == "postgresql"
     figures = {"revenue": Sum(ORDER_NET), "orders": Count("pk")}
     if postgres:
         figures["median"] = Median(ORDER_NET)
     row = orders.aggregate(**figures)
-    if postgres:
-        median = row["median"]
-        row["median"] = None if median is None else Decimal(str(median)).quantize(ZERO)
+    if not postgres:
+        median = median_sorted(orders, row["orders"])
+    elif row["median"] is not None:
+        median = Decimal(str(row["median"])).quantize(ZERO)
     else:
-        row["median"] = median_sorted(orders, row["orders"])
-    row["revenue"] = _money(row["revenue"])
-    row["average"] = _average(row["revenue"], row["orders"])
-    return row
+        median = None
+    return _value_totals(row["revenue"], row["orders"], median)
 
 
 def _size_labels() -> list[str]:
@@ -704,33 +721,57 @@ def _segment_rows(segment: str, rows, total_orders: int, label) -> list[dict]:
     ]
 
 
-def _segments(orders: QuerySet[Order]) -> dict[str, list[dict]]:
-    """The orders and revenue per business type, level and country of the buyer, in one query:
-    the orders are summed per buyer, then per combination of the three (a few hundred rows
-    however many orders), which are added up here into each segment's rows."""
-    per_buyer, params = per_buyer_sql(orders)
+def _spread(orders: QuerySet[Order]) -> list[tuple]:
+    """The orders and revenue per combination of the buyer's business type, level and country
+    and the order's size bucket, in one read of the orders: they are summed per buyer and
+    bucket, then per combination (a few thousand rows however many orders). The size spread,
+    the segments and the totals are all added up from these rows.
+
+    Rows of (business type, level name, level position, country, bucket, orders, revenue)."""
+    per_buyer, params = (
+        orders.annotate(net=ORDER_NET, key=_size_bucket())
+        .values("member_id", "key")
+        .annotate(revenue=Sum(ORDER_NET), orders=Count("pk"))
+        .query.sql_with_params()
+    )
     level = Distributor._meta.get_field("level").related_model._meta.db_table
     with connections[orders.db].cursor() as cursor:
         cursor.execute(  # the inner SQL is the ORM's, its values are parameters
             f"""
             SELECT distributor.business_type, level.name, level.position, distributor.country,
-                   SUM(buyer.orders), SUM(buyer.revenue)
+                   buyer.key, SUM(buyer.orders), SUM(buyer.revenue)
             FROM ({per_buyer}) AS buyer
             LEFT JOIN {Distributor._meta.db_table} AS distributor
                 ON distributor.user_id = buyer.member_id
             LEFT JOIN {level} AS level ON level.id = distributor.level_id
-            GROUP BY distributor.business_type, level.name, level.position, distributor.country
+            GROUP BY distributor.business_type, level.name, level.position, distributor.country,
+                     buyer.key
             """,  # noqa: S608
             params,
         )
-        combined = cursor.fetchall()
-    summed: dict[str, dict] = {"type": {}, "level": {}, "country": {}}
-    for kind, name, rank, country, count, revenue in combined:
-        for segment, key in (("type", kind), ("level", (rank, name)), ("country", country)):
-            row = summed[segment].setdefault(key, {"orders": 0, "revenue": ZERO})
-            row["orders"] += int(count)
-            row["revenue"] += Decimal(str(revenue))
+        return [
+            (kind, name, rank, country, key, int(count), Decimal(str(revenue)))
+            for kind, name, rank, country, key, count, revenue in cursor.fetchall()
+        ]
 
+
+def _spread_summed(spread: list[tuple]) -> dict[str, dict]:
+    """The spread added up per size bucket and per business type, level and country."""
+    summed: dict[str, dict] = {"size": {}, "type": {}, "level": {}, "country": {}}
+    for kind, name, rank, country, key, count, revenue in spread:
+        for segment, value in (
+            ("size", key),
+            ("type", kind),
+            ("level", (rank, name)),
+            ("country", country),
+        ):
+            row = summed[segment].setdefault(value, {"orders": 0, "revenue": ZERO})
+            row["orders"] += count
+            row["revenue"] += revenue
+    return summed
+
+
+def _segments(summed: dict[str, dict]) -> dict[str, list[dict]]:
     def by_revenue(found: dict) -> list[dict]:
         rows = [{"key": key, **row} for key, row in found.items()]
         return sorted(rows, key=lambda r: (-r["revenue"], r["key"] is None, r["key"] or ""))
@@ -748,17 +789,6 @@ def _segments(orders: QuerySet[Order]) -> dict[str, list[dict]]:
     }
 
 
-def _by_size(orders: QuerySet[Order]) -> dict[int, dict]:
-    """{size bucket: its orders and revenue}, for the buckets that have orders."""
-    return {
-        row["key"]: row
-        for row in orders.annotate(net=ORDER_NET, key=_size_bucket())
-        .values("key")
-        .annotate(orders=Count("pk"), revenue=Sum(ORDER_NET))
-        .order_by("key")
-    }
-
-
 @report(
     number=8,
     slug="order-value",
@@ -772,10 +802,12 @@ def _by_size(orders: QuerySet[Order]) -> dict[int, dict]:
 )
 def order_value(query: ReportQuery) -> ReportResult:
     orders = sales_orders(query)
-    totals = _value_totals(orders)
-    before = _value_totals(sales_orders(query, query.compare)) if query.compare else None
-    count = totals["orders"]
-    sizes = _by_size(orders)
+    summed = _spread_summed(_spread(orders))
+    sizes = summed["size"]
+    count = sum(row["orders"] for row in sizes.values())
+    revenue = sum((row["revenue"] for row in sizes.values()), ZERO)
+    totals = _value_totals(revenue, count, _median(orders, count) if count else None)
+    before = _period_totals(sales_orders(query, query.compare)) if query.compare else None
     labels = _size_labels()
     empty = {"orders": 0, "revenue": ZERO}
     size_rows = _segment_rows(
@@ -785,7 +817,7 @@ def order_value(query: ReportQuery) -> ReportResult:
         lambda i: labels[i],
     )
     types = dict(BusinessType.choices)
-    segments = _segments(orders)
+    segments = _segments(summed)
     rows = (
         size_rows
         + _segment_rows(

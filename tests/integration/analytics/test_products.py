@@ -268,7 +268,7 @@ class TestNewArrivals:
 
 class TestPages:
     @pytest.mark.parametrize(
-        "slug, pinned", [("products", 16), ("categories", 9), ("new-arrivals", 10)]
+        "slug, pinned", [("products", 17), ("categories", 10), ("new-arrivals", 11)]
     )
     def test_the_query_count_does_not_grow_with_the_data(
         self, history, slug, pinned, django_assert_max_num_queries

@@ -217,13 +217,13 @@ def test_the_salespeople_page_costs_the_same_whatever_the_team(
 ):
     client = manager_client()
     client.get("/analytics/salespeople/", RANGE)  # the session and permissions, once
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(19):
         assert client.get("/analytics/salespeople/", RANGE).status_code == 200
     for name in ("Mia", "Noah", "Omar"):
         newcomer = salesperson(name).user
         buyer = a_buyer(owner=newcomer, owner_since=day(2))
         a_sale(buyer, {ProductFactory(variants=["S"]).variants.get(): (1, "9.00")}, paid_at=day(1))
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(19):
         response = client.get("/analytics/salespeople/", RANGE)
     # The three newcomers' equal revenue shares a place.
     assert [row["rank"] for row in response.context["result"].rows] == [1, 2, 3, 3, 3]
@@ -323,12 +323,12 @@ def test_the_service_page_costs_a_fixed_number_of_queries(
 ):
     client = manager_client()
     client.get("/analytics/customer-service/", RANGE)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         assert client.get("/analytics/customer-service/", RANGE).status_code == 200
     for name in ("Eli", "Fay"):
         helper = in_role(StaffFactory(first_name=name), roles.CUSTOMER_SERVICE)
         inquiry(service_desk["lily"], day(3), 2, replier=helper)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         response = client.get("/analytics/customer-service/", RANGE)
     assert len(response.context["result"].rows) == 5
 
@@ -453,7 +453,7 @@ def test_the_membership_page_costs_a_fixed_number_of_queries(
 ):
     client = finance_client()
     client.get("/analytics/membership/", RANGE)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         assert client.get("/analytics/membership/", RANGE).status_code == 200
     gold, platinum = Level.objects.get(name="Gold"), Level.objects.get(name="Platinum")
     for _ in range(3):
@@ -470,7 +470,7 @@ def test_the_membership_page_costs_a_fixed_number_of_queries(
         PointsEntry.objects.create(
             member=buyer, kind=PointsEntry.Kind.EARN, points=10, reason="test", created_at=day(1)
         )
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         response = client.get("/analytics/membership/", RANGE)
     assert cards(response)["Moved up"].value == 6
 
