@@ -85,6 +85,52 @@ class VariantSalesDay(models.Model):
         return f"{self.day} {self.variant_id}: {self.units}"
 
 
+class ProductSalesMonth(models.Model):
+    """One product's sales in one calendar month, all buyers together: the month's
+    ProductSalesDay rows summed (rebuilt with them). A year is a few thousand rows rather than
+    hundreds of thousands, so a report not narrowed to some buyers reads its whole months
+    here and only the days at the edges of its period from the daily table."""
+
+    month = models.DateField(_("month"))  # its first day
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.CASCADE, related_name="+", verbose_name=_("product")
+    )
+    category_id = models.IntegerField(_("category"), null=True, blank=True)
+    units = models.IntegerField(_("units"), default=0)
+    revenue = models.DecimalField(_("revenue"), max_digits=16, decimal_places=2, default=0)
+    orders = models.IntegerField(_("orders"), default=0)
+
+    class Meta:
+        verbose_name = _("product sales per month")
+        verbose_name_plural = _("product sales per month")
+        indexes = [models.Index(fields=["month", "product"])]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.product_id}: {self.units}"
+
+
+class VariantSalesMonth(models.Model):
+    """One variant's sales in one calendar month, all buyers together (see
+    ProductSalesMonth)."""
+
+    month = models.DateField(_("month"))
+    variant = models.ForeignKey(
+        "catalog.Variant", on_delete=models.CASCADE, related_name="+", verbose_name=_("variant")
+    )
+    category_id = models.IntegerField(_("category"), null=True, blank=True)
+    units = models.IntegerField(_("units"), default=0)
+    revenue = models.DecimalField(_("revenue"), max_digits=16, decimal_places=2, default=0)
+    orders = models.IntegerField(_("orders"), default=0)
+
+    class Meta:
+        verbose_name = _("variant sales per month")
+        verbose_name_plural = _("variant sales per month")
+        indexes = [models.Index(fields=["month", "variant"])]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.variant_id}: {self.units}"
+
+
 class BuyerSalesDay(models.Model):
     """One buyer's sales in one category on one day: units and revenue net of refunds, as
     analytics.sources counts them (a line given back whole is kept at 0, so every buyer with a

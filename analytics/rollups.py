@@ -1,5 +1,7 @@
 """The daily rollup tables the product, category and new-arrival reports read
-(analytics.models.ProductSalesDay and ProductActivityDay), rebuilt a day at a time.
+(analytics.models.ProductSalesDay and ProductActivityDay), rebuilt a day at a time, and the
+monthly ones summed from them (ProductSalesMonth, VariantSalesMonth), rebuilt for every month
+one of the rebuilt days falls in.
 
 A day is rebuilt by deleting its rows and inserting the aggregate again, in one transaction
 per batch of days, with INSERT ... SELECT: the database does the grouping, so a year of a
@@ -37,7 +39,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Min, Q, Sum, Value
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
 
 from catalog.models import CartAddition, ProductView
@@ -47,8 +49,10 @@ from .models import (
     BuyerSalesDay,
     ProductActivityDay,
     ProductSalesDay,
+    ProductSalesMonth,
     RollupRun,
     VariantSalesDay,
+    VariantSalesMonth,
 )
 from .sources import LINE_NET, LINE_UNITS, SALE_STATES
 
@@ -297,6 +301,59 @@ def _rebuild(days: list[date]) -> int:
         )
 
 
+MONTH_COLUMNS = {  # ProductSalesMonth's column: the alias in _month_select
+    "month": "month",
+    "product_id": "item",
+    "category_id": "category",
+    "units": "units",
+    "revenue": "revenue",
+    "orders": "order_count",
+}
+VARIANT_MONTH_COLUMNS = {
+    ("variant_id" if c == "product_id" else c): a for c, a in MONTH_COLUMNS.items()
+}
+
+
+def _months_of(days: Iterable[date]) -> list[date]:
+    """The first days of the calendar months `days` fall in."""
+    return sorted({day.replace(day=1) for day in days})
+
+
+def _month_end(month: date) -> date:
+    return (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
+def _month_select(model, item: str, months: list[date]):
+    """The daily rows of `months` summed per month, item and category, all buyers together.
+    A product's orders add up over days and buyer groups: an order is paid on one day by one
+    buyer."""
+    within = Q()
+    for month in months:
+        within |= Q(day__gte=month, day__lte=_month_end(month))
+    return (
+        model.objects.filter(within)
+        .order_by()
+        .values(month=TruncMonth("day"), item=F(item), category=F("category_id"))
+        .annotate(units=Sum("units"), revenue=Sum("revenue"), order_count=Sum("orders"))
+    )
+
+
+def _rebuild_months(months: list[date]) -> int:
+    """Sum the monthly tables again from the daily ones for `months`; the rows written."""
+    if not months:
+        return 0
+    with transaction.atomic():
+        ProductSalesMonth.objects.filter(month__in=months).delete()
+        VariantSalesMonth.objects.filter(month__in=months).delete()
+        return _insert_grouped(
+            ProductSalesMonth, MONTH_COLUMNS, _month_select(ProductSalesDay, "product_id", months)
+        ) + _insert_grouped(
+            VariantSalesMonth,
+            VARIANT_MONTH_COLUMNS,
+            _month_select(VariantSalesDay, "variant_id", months),
+        )
+
+
 @contextmanager
 def _refresh_lock():
     """One refresh at a time: a PostgreSQL advisory lock held by this connection's session
@@ -331,6 +388,7 @@ def rollups_refresh(
         rows = 0
         for start in range(0, len(wanted), BATCH_DAYS):
             rows += _rebuild(wanted[start : start + BATCH_DAYS])
+        rows += _rebuild_months(_months_of(wanted))
         if rows >= ANALYZE_ROWS and connection.vendor == "postgresql":
             # Fresh statistics, so the reports' plans see a big rebuild at once rather than
             # after autovacuum's next pass.
@@ -338,6 +396,8 @@ def rollups_refresh(
                 for model in (
                     ProductSalesDay,
                     VariantSalesDay,
+                    ProductSalesMonth,
+                    VariantSalesMonth,
                     BuyerSalesDay,
                     ProductActivityDay,
                 ):

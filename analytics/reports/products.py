@@ -2,8 +2,10 @@
 
 They read the daily rollups (analytics.rollups: ProductSalesDay for sales per product, category
 and buyer group, ProductActivityDay for views and cart additions), so a page costs a few
-aggregate queries over small tables whatever the number of order lines; the top variants read
-VariantSalesDay, cut to the top 20 in the database.
+aggregate queries over small tables whatever the number of order lines. The products report,
+when not narrowed to some buyers, reads the whole calendar months of its period from the
+monthly rollups (ProductSalesMonth, VariantSalesMonth) and only the days at its edges from the
+daily ones.
 
 A product's category is the one it had when its days were last rebuilt; the buyer's country,
 salesperson and level likewise (analytics.sources: a buyer's figures follow their record).
@@ -13,9 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, F, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _g
@@ -24,7 +27,14 @@ from django.utils.translation import gettext_lazy as _
 from catalog.models import Category, Product, Variant
 
 from ..access import Audience
-from ..models import ProductActivityDay, ProductSalesDay, RollupRun, VariantSalesDay
+from ..models import (
+    ProductActivityDay,
+    ProductSalesDay,
+    ProductSalesMonth,
+    RollupRun,
+    VariantSalesDay,
+    VariantSalesMonth,
+)
 from ..periods import Grain, Period, bucket_label, buckets
 from ..query import ReportQuery
 from ..registry import Filter, report
@@ -52,14 +62,87 @@ def sales_days(
     salesperson's own customers only)."""
     period = period or query.period
     rows = model.objects.filter(day__gte=period.start, day__lte=period.end).order_by()
+    rows = _narrowed(rows, query)
+    if query.category_ids:
+        rows = rows.filter(category_id__in=query.category_ids)
+    return rows
+
+
+def whole_months(period: Period) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+    """The calendar months `period` covers whole, as (first month, last month) (None when it
+    covers none), and the runs of days outside them, (first day, last day) each."""
+    first = period.start if period.start.day == 1 else _next_month(period.start)
+    after = period.end + timedelta(days=1)
+    last = _previous_month(after)  # the month before the one the day after the period is in
+    if first > last:
+        return None, [(period.start, period.end)]
+    edges = []
+    if period.start < first:
+        edges.append((period.start, first - timedelta(days=1)))
+    month_after = _next_month(last)
+    if month_after <= period.end:
+        edges.append((month_after, period.end))
+    return (first, last), edges
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def _previous_month(day: date) -> date:
+    return (day.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def sales_per_item(
+    query: ReportQuery, period: Period | None = None, *, variants: bool = False
+) -> dict[int, dict]:
+    """{product id (or variant id): its revenue, units and orders} in the period, for the
+    buyers and categories the query allows. Two queries at most: unless the query narrows
+    the buyers, the whole months come from the monthly rollup and the edge days from the
+    daily one; otherwise every day from the daily one."""
+    period = period or query.period
+    day_model, month_model, item = (
+        (VariantSalesDay, VariantSalesMonth, "variant_id")
+        if variants
+        else (ProductSalesDay, ProductSalesMonth, "product_id")
+    )
+    months, edges = whole_months(period) if not buyer_narrowed(query) else (None, [])
+    parts = []
+    if months:
+        parts.append(month_model.objects.filter(month__gte=months[0], month__lte=months[1]))
+    else:
+        edges = [(period.start, period.end)]
+    if edges:
+        within = Q()
+        for first, last in edges:
+            within |= Q(day__gte=first, day__lte=last)
+        parts.append(_narrowed(day_model.objects.filter(within), query))
+    found: dict[int, dict] = {}
+    for rows in parts:
+        if query.category_ids:
+            rows = rows.filter(category_id__in=query.category_ids)
+        for row in (
+            rows.order_by()
+            .values(item)
+            .annotate(revenue=Sum("revenue"), units=Sum("units"), orders=Sum("orders"))
+        ):
+            held = found.setdefault(
+                row[item], {item: row[item], "revenue": ZERO, "units": 0, "orders": 0}
+            )
+            held["revenue"] += row["revenue"] or ZERO
+            held["units"] += row["units"] or 0
+            held["orders"] += row["orders"] or 0
+    return found
+
+
+def _narrowed(rows: QuerySet, query: ReportQuery) -> QuerySet:
+    """Daily rollup rows limited to the query's buyer group (country, salesperson, level)."""
     if query.country:
         rows = rows.filter(country=query.country)
     if query.salesperson_id:
         rows = rows.filter(salesperson_id=query.salesperson_id)
     if query.level_id:
         rows = rows.filter(level_id=query.level_id)
-    if query.category_ids:
-        rows = rows.filter(category_id__in=query.category_ids)
     return rows
 
 
@@ -149,26 +232,18 @@ class Tree:
 # Report 2: products ----------------------------------------------------------------------------
 
 
-def _products_totals(rows: QuerySet[ProductSalesDay]) -> dict:
-    found = rows.aggregate(
-        revenue=Sum("revenue"),
-        units=Sum("units"),
-        orders=Sum("orders"),
-        products=Count("product_id", distinct=True),
-    )
+def _products_totals(per_product: dict[int, dict]) -> dict:
+    rows = per_product.values()
     return {
-        "revenue": _money(found["revenue"]),
-        "units": found["units"] or 0,
-        "orders": found["orders"] or 0,
-        "products": found["products"],
+        "revenue": _money(sum((row["revenue"] for row in rows), ZERO)),
+        "units": sum(row["units"] for row in rows),
+        "orders": sum(row["orders"] for row in rows),
+        "products": len(per_product),
     }
 
 
-def _per_product(rows: QuerySet[ProductSalesDay]):
-    # Grouped on the id alone (names are read for the few rows shown): cheaper on a year.
-    return rows.values("product_id").annotate(
-        revenue=Sum("revenue"), units=Sum("units"), orders=Sum("orders")
-    )
+def _top(per_item: dict[int, dict], item: str) -> list[dict]:
+    return sorted(per_item.values(), key=lambda r: (-r["revenue"], -r["units"], r[item]))[:TOP]
 
 
 def _product_names(ids: Iterable[int]) -> dict[int, dict]:
@@ -179,14 +254,8 @@ def _product_names(ids: Iterable[int]) -> dict[int, dict]:
 
 
 def _top_variants(query: ReportQuery) -> list[dict]:
-    """The TOP variants by revenue from the variant rollup, then named with one more small
-    query."""
-    top = list(
-        sales_days(query, model=VariantSalesDay)
-        .values("variant_id")
-        .annotate(revenue=Sum("revenue"), units=Sum("units"), orders=Sum("orders"))
-        .order_by("-revenue", "-units", "variant_id")[:TOP]
-    )
+    """The TOP variants by revenue, named with one more small query."""
+    top = _top(sales_per_item(query, variants=True), "variant_id")
     names = {
         row["pk"]: row
         for row in Variant.objects.filter(pk__in=[row["variant_id"] for row in top]).values(
@@ -207,7 +276,7 @@ def _variant_label(row: dict) -> str:
     return " / ".join(options) or row.get("sku", "")
 
 
-def _rarely_bought(query: ReportQuery, current, totals: dict) -> list[dict]:
+def _rarely_bought(query: ReportQuery, sold: dict[int, dict], totals: dict) -> list[dict]:
     """Among the most viewed products (with MIN_VIEWS at least), those bought in fewer than
     half the orders per view of the shop as a whole, by views."""
     activity = activity_days(query)
@@ -221,10 +290,6 @@ def _rarely_bought(query: ReportQuery, current, totals: dict) -> list[dict]:
         .filter(views__gte=MIN_VIEWS)
         .order_by("-views", "product_id")[:MOST_VIEWED]
     )
-    sold = {
-        row["product_id"]: row
-        for row in _per_product(current.filter(product_id__in=[v["product_id"] for v in viewed]))
-    }
     found = []
     for row in viewed:
         bought = sold.get(row["product_id"], {})
@@ -280,10 +345,10 @@ def _product_row(
     filters={Filter.COUNTRY, Filter.CATEGORY, Filter.SALESPERSON, Filter.LEVEL},
 )
 def products_report(query: ReportQuery) -> ReportResult:
-    current = sales_days(query)
-    totals = _products_totals(current)
-    before = _products_totals(sales_days(query, query.compare)) if query.compare else None
-    top = list(_per_product(current).order_by("-revenue", "-units", "product_id")[:TOP])
+    per_product = sales_per_item(query)
+    totals = _products_totals(per_product)
+    before = _products_totals(sales_per_item(query, query.compare)) if query.compare else None
+    top = _top(per_product, "product_id")
     activity = {
         row["product_id"]: row
         for row in activity_days(query)
@@ -294,7 +359,7 @@ def products_report(query: ReportQuery) -> ReportResult:
     # Views count everyone; set against one group's orders they would mislead.
     rates = not buyer_narrowed(query)
     variants = _top_variants(query)
-    rarely = _rarely_bought(query, current, totals) if rates else []
+    rarely = _rarely_bought(query, per_product, totals) if rates else []
     names = _product_names({row["product_id"] for row in (*top, *rarely)})
     revenue = totals["revenue"]
     rows = [

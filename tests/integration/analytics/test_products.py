@@ -5,6 +5,7 @@ may open each report."""
 
 import csv
 import io
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from analytics.periods import Period
+from analytics.reports.products import whole_months
 from analytics.rollups import rollups_refresh
 from catalog.models import CartAddition, Product, ProductView
 from members.models import Level
@@ -125,6 +128,20 @@ class TestProducts:
             2,
         )
         assert response.context["result"].chart.labels == ["Tote", "Boot", "Clutch"]
+
+    def test_a_period_of_a_whole_month_and_days_around_it(self, history):
+        """June is read from the monthly rollup, 16 to 31 May from the daily one."""
+        response = get("products", {"start": "2026-05-16", "end": "2026-06-30"})
+        found = cards(response)
+        assert (found["Revenue"].value, found["Units"].value) == (Decimal("320.00"), 39)
+        assert [
+            (row["product"], row["revenue"], row["units"], row["orders"])
+            for row in rows_in(response, "Top product")
+        ] == [
+            ("Boot", Decimal("150.00"), 3, 2),
+            ("Tote", Decimal("110.00"), 30, 3),
+            ("Clutch", Decimal("60.00"), 6, 2),
+        ]
 
     def test_viewed_a_lot_but_rarely_bought(self, history):
         # The shop: 4 orders for 150 views. The clutch, 1 order in 100 views, is under half
@@ -322,3 +339,26 @@ class TestPages:
         response = get("products", JUNE)
         assert any("rollups_refresh" in note for note in response.context["result"].notes)
         assert response.context["result"].rows == []
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "months", "edges"),
+    [
+        ("2026-05-16", "2026-06-30", ("2026-06-01", "2026-06-01"), [("2026-05-16", "2026-05-31")]),
+        ("2026-01-01", "2026-12-31", ("2026-01-01", "2026-12-01"), []),
+        ("2026-02-01", "2026-02-28", ("2026-02-01", "2026-02-01"), []),
+        (
+            "2025-11-27",
+            "2026-11-26",
+            ("2025-12-01", "2026-10-01"),
+            [("2025-11-27", "2025-11-30"), ("2026-11-01", "2026-11-26")],
+        ),
+        ("2026-06-03", "2026-06-20", None, [("2026-06-03", "2026-06-20")]),
+        ("2026-05-31", "2026-06-01", None, [("2026-05-31", "2026-06-01")]),
+    ],
+)
+def test_whole_months_and_the_days_around_them(start, end, months, edges):
+    iso = date.fromisoformat
+    found_months, found_edges = whole_months(Period(iso(start), iso(end)))
+    assert found_months == (tuple(map(iso, months)) if months else None)
+    assert found_edges == [(iso(a), iso(b)) for a, b in edges]

@@ -14,7 +14,14 @@ from django.db import connection
 from django.utils import timezone
 
 from analytics import rollups
-from analytics.models import ProductActivityDay, ProductSalesDay, RollupRun, VariantSalesDay
+from analytics.models import (
+    ProductActivityDay,
+    ProductSalesDay,
+    ProductSalesMonth,
+    RollupRun,
+    VariantSalesDay,
+    VariantSalesMonth,
+)
 from analytics.tasks import rollups_refresh_task
 from catalog.models import CartAddition, ProductView
 from catalog.services import catalog_events_flush
@@ -154,9 +161,24 @@ class TestRefreshing:
             (on(2), tote_s, "FR", kevin, None, 6, Decimal("18.00"), 1),
             (on(40), clutch_one, "FR", kevin, None, 1, Decimal("12.50"), 1),
         }
+        # The months sum every buyer group's days: Ana's and Eve's small totes together.
+        june, may = TODAY.replace(day=1), on(40).replace(day=1)
+        tote, clutch = history["tote"].pk, history["clutch"].pk
+        assert set(
+            VariantSalesMonth.objects.values_list("month", "variant_id", "units", "revenue", "orders")
+        ) == {
+            (june, tote_s, 21, Decimal("78.00"), 3),
+            (june, tote_m, 5, Decimal("20.00"), 1),
+            (june, clutch_one, 2, Decimal("20.00"), 1),
+            (may, clutch_one, 1, Decimal("12.50"), 1),
+        }
+        assert set(
+            ProductSalesMonth.objects.values_list("month", "product_id", "units", "orders")
+        ) == {(june, tote, 26, 3), (june, clutch, 2, 1), (may, clutch, 1, 1)}
         # The first run covers every day from the earliest sale to today.
         assert (run.first_day, run.last_day, run.days) == (on(40), TODAY, 41)
-        assert run.rows == 4 + 5 + 5 + 3  # products, variants, buyers per category, activity
+        # Products, variants, buyers per category, activity, then product and variant months.
+        assert run.rows == 4 + 5 + 5 + 3 + 3 + 4
         assert run.finished_at >= run.started_at
 
     def test_a_rerun_writes_the_same_rows(self, history):
