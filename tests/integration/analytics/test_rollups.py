@@ -165,7 +165,9 @@ class TestRefreshing:
         june, may = TODAY.replace(day=1), on(40).replace(day=1)
         tote, clutch = history["tote"].pk, history["clutch"].pk
         assert set(
-            VariantSalesMonth.objects.values_list("month", "variant_id", "units", "revenue", "orders")
+            VariantSalesMonth.objects.values_list(
+                "month", "variant_id", "units", "revenue", "orders"
+            )
         ) == {
             (june, tote_s, 21, Decimal("78.00"), 3),
             (june, tote_m, 5, Decimal("20.00"), 1),
