@@ -8,7 +8,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/wholesale
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/5
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format messages bench clean
 
 $(VENV)/.installed-run: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,14 @@ format: $(VENV)/.installed-test
 test: lint
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(PY) -m pytest $(PYTEST_ARGS)
+
+# After changing a user-facing string: extract the strings into the catalogs (locale/), have
+# the new ones translated, then compile. A test fails while a string is missing from them.
+LOCALES := es fr de ru pl pt_BR
+messages: $(VENV)/.installed-test
+	DEBUG=1 $(PY) manage.py makemessages $(addprefix -l ,$(LOCALES)) --no-obsolete \
+		--ignore=$(VENV) --ignore=bench --ignore=tests --ignore=var --ignore=static --ignore=staticfiles
+	DEBUG=1 $(PY) manage.py compilemessages --ignore=$(VENV)
 
 bench: $(VENV)/.installed-test
 	$(PY) bench/run.py

@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -39,6 +40,12 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField(_("email address"), unique=True)
+    # What the member chose in the shop's switchers, remembered across devices; empty: not
+    # chosen (the visitor's country decides).
+    preferred_language = models.CharField(
+        _("language"), max_length=10, blank=True, choices=settings.LANGUAGES
+    )
+    preferred_currency = models.CharField(_("currency"), max_length=3, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []

@@ -1,5 +1,6 @@
 from allauth.account.decorators import secure_admin_login
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
@@ -11,10 +12,16 @@ admin.site.login = secure_admin_login(admin.site.login)
 admin.site.site_header = settings.WHOLESALE_SHOP_NAME
 admin.site.site_title = settings.WHOLESALE_SHOP_NAME
 
+# The staff's pages and the machine endpoints have one address; the buyers' pages have one per
+# language, English's without a prefix (/catalog/) and the others' with one (/es/catalog/).
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("analytics/", include("analytics.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
+
+urlpatterns += i18n_patterns(
     path("accounts/", include("allauth.urls")),
     path("account/orders/", include("orders.account_urls")),
     path("account/points/", include("members.points_urls")),
@@ -27,7 +34,8 @@ urlpatterns = [
     path("", include("members.subscription_urls")),  # /subscribe/, /unsubscribe/<token>/ …
     path("", include("staff.urls")),  # /r/<code>/, /contact/, /account/messages/
     path("", include("catalog.urls")),
-]
+    prefix_default_language=False,
+)
 
 if settings.WHOLESALE_SERVE_MEDIA:
     urlpatterns += [
