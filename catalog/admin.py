@@ -30,9 +30,11 @@ from .images import (
 from .locks import lock_variants
 from .models import (
     Category,
+    CategoryTranslation,
     PriceTier,
     Product,
     ProductImage,
+    ProductTranslation,
     Review,
     ReviewPhoto,
     StockMovement,
@@ -40,6 +42,7 @@ from .models import (
 )
 from .reviews import review_moderate
 from .services import product_publish, product_refresh, product_unpublish, stock_adjust
+from .translations import translation_languages
 
 TREE_SEPARATOR = " › "
 
@@ -65,9 +68,31 @@ class CategoryForm(forms.ModelForm):
         return parent
 
 
+class TranslationInline(admin.StackedInline):
+    """The texts in the other languages, one form per language; a field left empty shows the
+    base language's text on the storefront. Saving one retires the catalog's cached pages
+    and, for products, refreshes the search document (catalog.signals)."""
+
+    fields = ["language", "name", "description"]
+    extra = 0
+    classes = ["collapse"]
+
+    def get_max_num(self, request, obj=None, **kwargs):
+        return len(translation_languages())
+
+
+class CategoryTranslationInline(TranslationInline):
+    model = CategoryTranslation
+
+
+class ProductTranslationInline(TranslationInline):
+    model = ProductTranslation
+
+
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
     form = CategoryForm
+    inlines = [CategoryTranslationInline]
     list_display = ["tree_path", "slug", "position", "is_active", "product_count"]
     list_display_links = ["tree_path"]
     list_editable = ["position", "is_active"]
@@ -446,7 +471,7 @@ class ProductAdmin(admin.ModelAdmin):
         ),
         (_("Figures"), {"fields": ["price_from", "units_sold", "created_at", "updated_at"]}),
     ]
-    inlines = [VariantInline, PriceTierInline, ProductImageInline]
+    inlines = [VariantInline, PriceTierInline, ProductImageInline, ProductTranslationInline]
     actions = ["publish", "unpublish"]
     ordering = ["-published_at", "-pk"]
 

@@ -167,12 +167,15 @@ def cached_count(*, scope: str, count: Callable[[], int]) -> int:
     return value
 
 
-def page_key(*, name: str, path: str, audience: str, currency: str) -> str | None:
+def page_key(
+    *, name: str, path: str, audience: str, currency: str, country: str = ""
+) -> str | None:
     """The key of a whole cached page. Unlike fragment keys it holds no version: the stored
-    page carries the version it was rendered at, so one MGET fetches both (see page_read)."""
+    page carries the version it was rendered at, so one MGET fetches both (see page_read).
+    The page's header shows the visitor's country ("Ship to"), so the key holds it too."""
     if settings.WHOLESALE_PAGE_CACHE_SECONDS <= 0:
         return None
-    raw = "|".join([name, get_language() or "", currency, audience, path])
+    raw = "|".join([name, get_language() or "", currency, audience, path, country])
     return "catalog:page:" + hashlib.sha256(raw.encode()).hexdigest()
 
 

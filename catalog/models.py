@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from wholesale.ledger import AppendOnly, AppendOnlyQuerySet
 
+from .translations import translation_languages
+
 
 class Category(models.Model):
     """A node of the category tree; products hang on any node."""
@@ -134,6 +136,75 @@ class Product(models.Model):
             and self.published_at is not None
             and self.published_at <= timezone.now()
         )
+
+    # catalog.selectors fetch storefront products with the active language's translation
+    # (translated_name, translated_description); a blank or missing one shows the base text.
+    @property
+    def localized_name(self) -> str:
+        return getattr(self, "translated_name", None) or self.name
+
+    @property
+    def localized_description(self) -> str:
+        return getattr(self, "translated_description", None) or self.description
+
+
+class ContentTranslation(models.Model):
+    """An editor's translation of a catalog text into one language; an empty field shows the
+    base language's text instead, field by field."""
+
+    language = models.CharField(_("language"), max_length=10, choices=translation_languages)
+    description = models.TextField(
+        _("description"), blank=True, help_text=_("Empty: the description in the base language.")
+    )
+
+    class Meta:
+        abstract = True
+        ordering = ["language"]
+
+    def __str__(self):
+        return f"{self.get_language_display()}: {self.name}"
+
+
+class CategoryTranslation(ContentTranslation):
+    category = models.ForeignKey(
+        Category,
+        on_delete=models.CASCADE,
+        related_name="translations",
+        verbose_name=_("category"),
+    )
+    name = models.CharField(
+        _("name"), max_length=120, blank=True, help_text=_("Empty: the name in the base language.")
+    )
+
+    class Meta(ContentTranslation.Meta):
+        verbose_name = _("category translation")
+        verbose_name_plural = _("category translations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category", "language"], name="categorytranslation_one_per_language"
+            ),
+        ]
+
+
+class ProductTranslation(ContentTranslation):
+    product = models.ForeignKey(
+        Product,
+        on_delete=models.CASCADE,
+        related_name="translations",
+        verbose_name=_("product"),
+    )
+    name = models.CharField(
+        _("name"), max_length=200, blank=True, help_text=_("Empty: the name in the base language.")
+    )
+
+    class Meta(ContentTranslation.Meta):
+        verbose_name = _("product translation")
+        verbose_name_plural = _("product translations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "language"], name="producttranslation_one_per_language"
+            ),
+        ]
 
 
 class Variant(models.Model):

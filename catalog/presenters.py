@@ -20,7 +20,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from wholesale.money import Money, format_money, quantize
+from wholesale.currencies import format_display
+from wholesale.money import Money, quantize
 
 from .audience import MemberDiscount
 from .models import Product, ProductImage
@@ -77,8 +78,9 @@ def picture(image: ProductImage, *, size: str, alt: str) -> Picture | None:
 def product_cards(
     products: Iterable[Product], *, show_prices: bool, discount: MemberDiscount | None = None
 ) -> list[Card]:
-    """Cards for products fetched with their images prefetched (see selectors). With the
-    member's level `discount`, the card shows their price beside the list price."""
+    """Cards for products fetched with their images prefetched (see selectors), named in the
+    language they were fetched in. With the member's level `discount`, the card shows their
+    price beside the list price."""
     currency = settings.WHOLESALE_BASE_CURRENCY
     # reverse() costs as much as the rest of a card; resolve the pattern once per page.
     url_pattern = reverse("catalog:product", args=["__slug__"])
@@ -94,24 +96,25 @@ def product_cards(
         images = product.images.all()
         price = None
         if show_prices and product.price_from is not None:
-            price = from_label % {"price": format_money(Money(product.price_from, currency))}
+            price = from_label % {"price": format_display(Money(product.price_from, currency))}
             if discount is not None:
                 own = product.price_from * (100 - discount.percent) / 100
                 price = member_label % {
                     "price": price,
                     "level": discount.level_name,
-                    "own": format_money(Money(quantize(own, currency), currency)),
+                    "own": format_display(Money(quantize(own, currency), currency)),
                 }
         facts = moq_label % {"moq": product.moq}
         if product.made_to_order:
             facts = f"{facts} · {made_to_order}"
+        name = product.localized_name
         cards.append(
             Card(
                 url=url_pattern.replace("__slug__", product.slug),
-                name=product.name,
+                name=name,
                 price=price,
                 facts=facts,
-                picture=picture(images[0], size="medium", alt=product.name) if images else None,
+                picture=picture(images[0], size="medium", alt=name) if images else None,
                 rating=stars_html(ratings.get(product.pk, NO_REVIEWS)),
                 product_id=product.pk,
             )

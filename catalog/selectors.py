@@ -9,15 +9,36 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Exists,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import pricing
 from .cache import catalog_version
-from .models import Category, PriceTier, Product, ProductImage, StockMovement, Variant
+from .models import (
+    Category,
+    PriceTier,
+    Product,
+    ProductImage,
+    ProductTranslation,
+    StockMovement,
+    Variant,
+)
+from .translations import content_language, search_config
 
 SORTS = {
     "newest": (_("Newest"), ["-published_at", "-pk"]),
@@ -47,17 +68,46 @@ class CategoryNode:
     parent_id: int | None
     depth: int
     descendant_ids: tuple[int, ...]
+    description: str = ""
+
+
+def _in_language(field: str, language: str | None):
+    """`field` of the row's translation into `language` (a FilteredRelation named "local"),
+    or the base text where there is none or it was left blank."""
+    if language is None:
+        return F(field)
+    text = TextField()
+    return Coalesce(
+        NullIf(F(f"local__{field}"), Value(""), output_field=text), F(field), output_field=text
+    )
+
+
+def _with_translation(qs: QuerySet, language: str | None) -> QuerySet:
+    """Join each row's translation into `language` (unique per row, so a LEFT JOIN that adds
+    no row and no query) as "local"."""
+    if language is None:
+        return qs
+    return qs.annotate(
+        local=FilteredRelation("translations", condition=Q(translations__language=language))
+    )
 
 
 def category_tree() -> list[CategoryNode]:
-    """All active categories, depth-first, each with the ids below it. Cached per version."""
+    """All active categories, depth-first, each with the ids below it, named in the active
+    language. Cached per version and language."""
     version = catalog_version()
-    key = f"catalog:tree:{version}" if version else None
+    language = content_language()
+    key = f"catalog:tree:{version}:{language or settings.LANGUAGE_CODE}" if version else None
     nodes = cache.get(key) if key else None
     if nodes is not None:
         return nodes
     rows = list(
-        Category.objects.filter(is_active=True).values_list("id", "name", "slug", "parent_id")
+        _with_translation(Category.objects.filter(is_active=True), language)
+        .annotate(
+            shown_name=_in_language("name", language),
+            shown_description=_in_language("description", language),
+        )
+        .values_list("id", "shown_name", "slug", "parent_id", "shown_description")
     )
     children: dict[int | None, list[tuple]] = {}
     for row in rows:
@@ -65,14 +115,16 @@ def category_tree() -> list[CategoryNode]:
     nodes = []
 
     def walk(parent_id, depth, trail):
-        for cid, name, slug, pid in children.get(parent_id, []):
+        for cid, name, slug, pid, description in children.get(parent_id, []):
             if cid in trail:  # a cycle typed into the admin: do not loop forever
                 continue
             start = len(nodes)
             nodes.append(None)
             walk(cid, depth + 1, (*trail, cid))
             below = tuple(n.id for n in nodes[start + 1 :])
-            nodes[start] = CategoryNode(cid, name, slug, pid, depth, (cid, *below))
+            nodes[start] = CategoryNode(
+                cid, name, slug, pid, depth, (cid, *below), description=description
+            )
 
     walk(None, 0, ())
     if key:
@@ -98,8 +150,19 @@ def category_trail(category_id: int) -> list[CategoryNode]:
     return list(reversed(trail))
 
 
+def _translated(qs: QuerySet[Product], *fields: str) -> QuerySet[Product]:
+    """Products with `translated_<field>` in the active language (see Product.localized_name),
+    read in the same query."""
+    language = content_language()
+    if language is None:
+        return qs
+    return _with_translation(qs, language).annotate(
+        **{f"translated_{field}": F(f"local__{field}") for field in fields}
+    )
+
+
 def _card_queryset() -> QuerySet[Product]:
-    return (
+    return _translated(
         Product.objects.published()
         .only(
             "id",
@@ -121,7 +184,8 @@ def _card_queryset() -> QuerySet[Product]:
                     "id", "product_id", "position", "renditions", "alt_text"
                 ),
             )
-        )
+        ),
+        "name",
     )
 
 
@@ -141,15 +205,20 @@ def normalise_term(term: str) -> str:
 def product_search(
     *, term: str, category: CategoryNode | None = None, sort: str = RELEVANCE
 ) -> QuerySet:
-    """Full-text search over name, SKUs and description (PostgreSQL); icontains elsewhere."""
+    """Full-text search over name, SKUs and description and their translations (PostgreSQL);
+    icontains elsewhere."""
     qs = _card_queryset()
     if category is not None:
         qs = qs.filter(category_id__in=category.descendant_ids)
     if connection.vendor == "postgresql":
-        # Names and descriptions are stemmed as English, SKUs and barcodes kept as typed.
+        # Names and descriptions are stemmed as English, SKUs and barcodes kept as typed;
+        # translations are stemmed in their language, so the page's language stems too.
         query = SearchQuery(term, config="english", search_type="websearch") | SearchQuery(
             term, config="simple", search_type="websearch"
         )
+        language = content_language()
+        if language is not None and search_config(language) not in ("english", "simple"):
+            query |= SearchQuery(term, config=search_config(language), search_type="websearch")
         qs = qs.filter(search_document=query)
         if sort == RELEVANCE or sort not in SORTS:
             return qs.annotate(rank=SearchRank(F("search_document"), query)).order_by(
@@ -157,7 +226,15 @@ def product_search(
             )
         return qs.order_by(*SORTS[sort][1])
     sku_match = Variant.objects.filter(product=OuterRef("pk"), sku__iexact=term)
-    qs = qs.filter(Q(name__icontains=term) | Q(description__icontains=term) | Exists(sku_match))
+    translation_match = ProductTranslation.objects.filter(
+        Q(name__icontains=term) | Q(description__icontains=term), product=OuterRef("pk")
+    )
+    qs = qs.filter(
+        Q(name__icontains=term)
+        | Q(description__icontains=term)
+        | Exists(sku_match)
+        | Exists(translation_match)
+    )
     order = SORTS[sort][1] if sort in SORTS else ["-units_sold", "pk"]
     return qs.order_by(*order)
 
@@ -209,15 +286,15 @@ class ProductPage:
 def product_page(*, slug: str) -> ProductPage:
     """Everything the product page shows, in a fixed number of queries; 404 if not on sale."""
     try:
-        product = (
-            Product.objects.published()
-            .prefetch_related(
+        product = _translated(
+            Product.objects.published().prefetch_related(
                 Prefetch("variants", queryset=Variant.objects.filter(is_active=True)),
                 Prefetch("tiers", queryset=PriceTier.objects.order_by("min_quantity")),
                 "images",
-            )
-            .get(slug=slug)
-        )
+            ),
+            "name",
+            "description",
+        ).get(slug=slug)
     except Product.DoesNotExist:
         raise Http404(_("No such product.")) from None
     variants = list(product.variants.all())

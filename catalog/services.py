@@ -30,6 +30,7 @@ from .models import (
     StockMovement,
     Variant,
 )
+from .translations import search_config, translation_languages
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -44,8 +45,37 @@ UPDATE catalog_product AS p SET search_document =
         FROM catalog_variant AS v WHERE v.product_id = p.id
     ), '')), 'A')
     || setweight(to_tsvector('english', coalesce(p.description, '')), 'C')
+    {translations}
 WHERE p.id = ANY(%s)
 """
+# One translation of the product: its name stemmed in its language and also word for word (a
+# buyer on the English page may type the Spanish name), its description stemmed, weighted as
+# the base name and description are.
+_TRANSLATION_SQL = """|| coalesce((
+        SELECT setweight(to_tsvector(%s::regconfig, t.name), 'A')
+            || setweight(to_tsvector('simple', t.name), 'A')
+            || setweight(to_tsvector(%s::regconfig, t.description), 'C')
+        FROM catalog_producttranslation AS t WHERE t.product_id = p.id AND t.language = %s
+    ), '')"""
+
+
+def product_search_refresh(*, product_ids: Iterable[int]) -> None:
+    """Rebuild the products' search documents: name, SKUs, barcodes and description, and
+    their translations (each stemmed in its own language). PostgreSQL only; elsewhere search
+    reads the columns themselves."""
+    ids = list(product_ids)
+    if not ids or connection.vendor != "postgresql":
+        return
+    params: list = []
+    parts = []
+    for language, _name in translation_languages():
+        config = search_config(language)
+        parts.append(_TRANSLATION_SQL)
+        params += [config, config, language]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SEARCH_DOCUMENT_SQL.format(translations="\n    ".join(parts)), [*params, ids]
+        )
 
 
 def product_refresh(*, product_ids: Iterable[int]) -> None:
@@ -73,9 +103,7 @@ def product_refresh(*, product_ids: Iterable[int]) -> None:
                 tiers.get(product.pk, []), own_prices.get(product.pk, [])
             )
         Product.objects.bulk_update(products, ["price_from"], batch_size=1000)
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(_SEARCH_DOCUMENT_SQL, [ids])
+        product_search_refresh(product_ids=ids)
         bump_catalog_version()
 
 

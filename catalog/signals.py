@@ -5,15 +5,18 @@ from .cache import bump_catalog_version
 from .images import image_files_release
 from .models import (
     Category,
+    CategoryTranslation,
     PriceTier,
     Product,
     ProductImage,
+    ProductTranslation,
     Review,
     ReviewPhoto,
     StockMovement,
     Variant,
 )
 from .reviews import review_photo_files_release
+from .services import product_search_refresh
 
 
 @receiver([post_save, post_delete], sender=Product)
@@ -21,9 +24,19 @@ from .reviews import review_photo_files_release
 @receiver([post_save, post_delete], sender=PriceTier)
 @receiver([post_save, post_delete], sender=ProductImage)
 @receiver([post_save, post_delete], sender=Category)
+@receiver([post_save, post_delete], sender=CategoryTranslation)
+@receiver([post_save, post_delete], sender=ProductTranslation)
 @receiver(post_delete, sender=Review)
 def invalidate_catalog_cache(sender, **kwargs):
     bump_catalog_version()
+
+
+@receiver([post_save, post_delete], sender=ProductTranslation)
+def refresh_search_document(sender, instance, raw=False, **kwargs):
+    # Search finds a product by its translated name and description too, whoever saved the
+    # translation (the admin's inline, seed_demo, a script).
+    if not raw:
+        product_search_refresh(product_ids=[instance.product_id])
 
 
 @receiver(post_delete, sender=ProductImage)

@@ -12,6 +12,9 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from wholesale import seo
+from wholesale.currencies import display_key
+
 from . import presenters, selectors, services
 from .audience import MemberDiscount, member_discount, member_price
 from .cache import (
@@ -76,7 +79,7 @@ def _member_prices(rows, discount: MemberDiscount | None) -> dict:
 
 
 def _currency(request) -> str:
-    return settings.WHOLESALE_BASE_CURRENCY
+    return display_key()
 
 
 def _page_number(request) -> int:
@@ -121,7 +124,11 @@ def _render_cached(
         "audience": audience.key,
         "currency": _currency(request),
     }
-    whole_page_key = page_key(name=name, **key_parts) if _is_plain_visitor(request) else None
+    whole_page_key = (
+        page_key(name=name, country=str(getattr(request, "country", "")), **key_parts)
+        if _is_plain_visitor(request)
+        else None
+    )
     cached_page, version = page_read(whole_page_key, extra_key)
     if cached_page is not None:
         response = HttpResponse(cached_page["body"])
@@ -145,6 +152,9 @@ def _render_cached(
             "fragment": mark_safe(html),  # noqa: S308 - our own rendered template
             "title": fragment.get("title", ""),
             "meta_description": fragment.get("description", ""),
+            "og_type": fragment.get("og_type", ""),
+            "og_image": fragment.get("image", ""),
+            "robots": fragment.get("robots", ""),
             "search_term": request.GET.get("q", "")[: settings.WHOLESALE_SEARCH_MAX_LENGTH],
         },
     )
@@ -172,7 +182,7 @@ def home(request):
             "best_sellers": best_sellers,
             "best_sellers_grid": presenters.card_grid_html(best_sellers, show_prices=show_prices),
             "categories": [n for n in selectors.category_tree() if n.depth == 0],
-            "page_meta": {"title": _("Wholesale direct from the factory")},
+            "page_meta": seo.home_meta(),
         }
 
     _fragment, response = _render_cached(
@@ -237,7 +247,17 @@ def product_list(request):
             "trail": selectors.category_trail(category.id) if category else [],
             "sort": sort,
             "sorts": sorts,
-            "page_meta": {"title": title, "count": paginator.count},
+            "page_meta": {
+                **seo.listing_meta(
+                    title=title,
+                    count=paginator.count,
+                    number=number,
+                    term=term,
+                    category=category.name if category else "",
+                    category_description=category.description if category else "",
+                ),
+                "count": paginator.count,
+            },
         }
 
     fragment, response = _render_cached(
@@ -254,7 +274,7 @@ def product_detail(request, slug):
         show_prices = audience.show_prices
         page = selectors.product_page(slug=slug)
         product = page.product
-        pictures = presenters.product_gallery(page.images, alt=product.name)
+        pictures = presenters.product_gallery(page.images, alt=product.localized_name)
         return {
             "show_prices": show_prices,
             "p": page,
@@ -268,8 +288,14 @@ def product_detail(request, slug):
             "order_form": audience.order_form,
             "csrf_marker": mark_safe(CSRF_MARKER),  # noqa: S308 - a constant comment
             "page_meta": {
-                "title": product.name,
-                "description": product.description[:160],
+                **seo.product_meta(
+                    name=product.localized_name,
+                    category=page.trail[-1].name if page.trail else "",
+                    description=product.localized_description,
+                    moq=product.moq,
+                    price_from=product.price_from if show_prices else None,
+                    image=pictures[0].src if pictures else "",
+                ),
                 "product_id": product.pk,
             },
         }

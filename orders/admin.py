@@ -835,5 +835,6 @@ class TrackingRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "started_at"
 
 
-# The ERP export profiles and run log register themselves (orders.admin_exports).
-from . import admin_exports  # noqa: E402, F401
+# The ERP export profiles and run log, and the payment methods per country, register
+# themselves (orders.admin_exports, orders.admin_payment_countries).
+from . import admin_exports, admin_payment_countries  # noqa: E402, F401

@@ -49,20 +49,19 @@ from .models import (
     Payment,
     PaymentMethod,
 )
-from .payment_settings import payment_methods_enabled
+from .payment_settings import payment_methods_for, shop_methods
 from .selectors import CartView, ShippingOption
 from .totals import LineAmount, OrderTotals, order_totals
 
 
-def payment_methods_offered() -> list[str]:
-    """The payment methods buyers may choose (the super admin's payment settings, else the
-    settings file), in the configured order. A card needs Stripe."""
-    methods = []
-    for method in payment_methods_enabled():
-        if method == PaymentMethod.CARD and not settings.STRIPE_SECRET_KEY:
-            continue
-        methods.append(method)
-    return methods
+def payment_methods_offered(
+    *, country: str | None = None, currency: str | None = None
+) -> list[str]:
+    """The payment methods (PaymentMethod values) buyers may choose, in the configured order:
+    the super admin's payment settings, else the settings file, narrowed by the rule for
+    `country` and what `currency` allows (orders.payment_settings.payment_methods_for). A card
+    needs Stripe. Without a country, the shop-wide methods."""
+    return shop_methods(payment_methods_for(country=country, currency=currency))
 
 
 def dropship_fee() -> Money:
@@ -321,6 +320,11 @@ def _place(
     problem = delivery_problem(address, dropship=dropship)
     if problem:
         raise ValidationError(problem, code="delivery")
+    offered = payment_methods_offered(
+        country=address.country.code, currency=currency or settings.WHOLESALE_BASE_CURRENCY
+    )
+    if payment_method not in offered:
+        raise ValidationError(_("Choose one of the payment methods offered."), code="payment")
     if cart is None:
         raise ValidationError(_("Your cart is empty."), code="empty")
     view = selectors.cart_view(member=member)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
@@ -26,6 +27,8 @@ from members.models import Address
 from members.points import points_balance
 from members.selectors import address_for, addresses_for, distributor_for
 from members.services import address_create
+from wholesale.currencies import charge_terms, terms_token
+from wholesale.visitor import chosen_country
 
 from . import selectors
 from .checkout import (
@@ -42,6 +45,7 @@ from .forms import NEW_ADDRESS, CheckoutAddressForm, DeliveryForm, ReviewForm
 from .membership import level_discount_for, level_line
 from .models import Order, PaymentMethod
 from .order_selectors import orders_of
+from .payment_settings import payment_choices, payment_methods_for, shop_methods
 from .selectors import CartView
 
 SESSION_KEY = "checkout"
@@ -112,7 +116,9 @@ def delivery(request):
         status = 400
         if not (form.is_valid() and form.cleaned_data["address"] == NEW_ADDRESS):
             # The new address was not chosen: its empty fields are not errors to show.
-            new_form = CheckoutAddressForm(prefix=NEW_ADDRESS, initial=_new_address_initial(member))
+            new_form = CheckoutAddressForm(
+                prefix=NEW_ADDRESS, initial=_new_address_initial(request)
+            )
     else:
         form = DeliveryForm(
             initial={
@@ -120,7 +126,7 @@ def delivery(request):
                 "dropship": bool(choice.get("dropship")),
             }
         )
-        new_form = CheckoutAddressForm(prefix=NEW_ADDRESS, initial=_new_address_initial(member))
+        new_form = CheckoutAddressForm(prefix=NEW_ADDRESS, initial=_new_address_initial(request))
     return render(
         request,
         "orders/checkout_delivery.html",
@@ -140,9 +146,13 @@ def delivery(request):
     )
 
 
-def _new_address_initial(member) -> dict:
-    distributor = distributor_for(member)
-    return {"country": distributor.country.code} if distributor and distributor.country else {}
+def _new_address_initial(request) -> dict:
+    """The new address starts in the "Ship to" country the buyer chose, else their business's
+    country, else the country they browse from (request.country)."""
+    distributor = distributor_for(request.user)
+    own = distributor.country.code if distributor and distributor.country else ""
+    country = chosen_country(request) or own or str(getattr(request, "country", ""))
+    return {"country": country} if country else {}
 
 
 def _quote(
@@ -155,10 +165,15 @@ def _quote(
     level,
     points=0,
     balance=0,
+    terms=None,
 ) -> CheckoutQuote:
-    """The quote for the chosen method, or for the cheapest when none (or a bad one) is chosen."""
+    """The quote for the chosen method, or for the cheapest when none (or a bad one) is chosen,
+    in the currency and at the rate of `terms` (wholesale.currencies.charge_terms)."""
+    currency, rate = terms or (None, Decimal(1))
     choice = {
         "cart": cart,
+        "currency": currency,
+        "rate": rate,
         "country": address.country.code,
         "insured": insured,
         "dropship": dropship,
@@ -212,6 +227,14 @@ def _place_as_shown(request, payment_methods) -> tuple[HttpResponse | None, int]
     )
     if not form.is_valid() or form.shown_choice_changed:
         return None, 0
+    currency, rate = charge_terms(request)
+    shown_terms = request.POST.get("quoted_terms")
+    if shown_terms is not None and shown_terms != terms_token(currency, rate):
+        # The page showed another currency or rate: show it again at today's.
+        messages.warning(
+            request, _("The exchange rate changed since this page was shown: check the totals.")
+        )
+        return None, 200
     try:
         order = order_place(
             member=member,
@@ -224,6 +247,8 @@ def _place_as_shown(request, payment_methods) -> tuple[HttpResponse | None, int]
             note=form.cleaned_data["note"],
             cart_fingerprint=str(request.POST.get("quoted_cart", ""))[:64],
             points=form.cleaned_data["points"] or 0,
+            currency=currency,
+            rate=rate,
         )
     except ValidationError as error:
         codes = {e.code for e in error.error_list}
@@ -306,8 +331,6 @@ def review(request):
             return redirect("checkout:delivery")
         dropship = bool(choice.get("dropship"))
         insured, method_code, payment_method, note = True, None, None, ""
-    if payment_method not in payment_methods:
-        payment_method = payment_methods[0] if payment_methods else ""
     quote = _quote(
         cart,
         address,
@@ -317,7 +340,16 @@ def review(request):
         level=level_discount_for(member),
         points=_points_asked(request) if posted else 0,
         balance=points_balance(member),
+        terms=charge_terms(request),
     )
+    # What this buyer may pay with: the rule for the delivery country, in the currency the
+    # order is priced in (orders.payment_settings.payment_methods_for).
+    payment_codes = payment_methods_for(
+        country=address.country.code, currency=quote.totals.currency if quote.totals else None
+    )
+    payment_methods = shop_methods(payment_codes)
+    if payment_method not in payment_methods:
+        payment_method = payment_methods[0] if payment_methods else ""
     errors = []
     if posted:
         form = ReviewForm(
@@ -342,13 +374,14 @@ def review(request):
             "address": address,
             "dropship": dropship,
             "insurance_price": insurance_price(cart.goods_total),
-            "payment_choices": [(m, PaymentMethod(m).label) for m in payment_methods],
+            "payment_choices": payment_choices(payment_codes),
             "payment_method": payment_method,
             "note": note,
             "errors": errors,
             # A new key per page shown: posting this page twice places one order.
             "checkout_key": uuid.uuid4(),
             "cart_fingerprint": cart_fingerprint(cart),
+            "quoted_terms": terms_token(*charge_terms(request)),
             "step": 2,
         },
         status=status,

@@ -829,6 +829,105 @@ class PaymentSettings(models.Model):
             raise ValidationError(errors)
 
 
+PAYMENT_COUNTRIES_CACHE_KEY = "orders:payment-countries"
+
+
+def _known_payment_options(value):
+    from .payment_options import OPTIONS
+
+    if not isinstance(value, list) or not value:
+        raise ValidationError(_("Choose at least one payment method."), code="required")
+    unknown = [code for code in value if code not in OPTIONS]
+    if unknown:
+        raise ValidationError(
+            _("Unknown payment methods: %(codes)s.") % {"codes": ", ".join(map(str, unknown))},
+            code="invalid",
+        )
+
+
+def _currency_limits(value):
+    from .payment_options import OPTIONS
+
+    if not isinstance(value, dict):
+        raise ValidationError(
+            _('Write {"method": ["currency", ...]}, e.g. {"bank_transfer": ["USD", "EUR"]}.'),
+            code="invalid",
+        )
+    for code, currencies in value.items():
+        if code not in OPTIONS:
+            raise ValidationError(
+                _("Unknown payment method: %(code)s.") % {"code": code}, code="invalid"
+            )
+        valid = isinstance(currencies, list) and all(
+            isinstance(c, str) and len(c) == 3 and c.isalpha() and c.isupper() for c in currencies
+        )
+        if not valid:
+            raise ValidationError(
+                _('%(code)s: list currencies as ISO codes, e.g. ["USD", "EUR"].') % {"code": code},
+                code="invalid",
+            )
+
+
+class CountryPaymentMethods(models.Model):
+    """Which payment methods buyers in one country are offered, set by the super admin only.
+
+    The row without a country is the rule for every country that has no row of its own. Without
+    any row checkout offers what PaymentSettings (or the settings file) says, as before. A rule
+    only narrows: a method switched off in PaymentSettings, a card without Stripe keys, or a
+    method in a currency it cannot take (orders.payment_options) is not offered whatever the
+    rule says (orders.payment_settings.payment_methods_for).
+    """
+
+    country = CountryField(
+        _("country"),
+        blank=True,
+        unique=True,
+        help_text=_("Leave empty for the rule that applies to every country without its own."),
+    )
+    methods = models.JSONField(
+        _("payment methods"),
+        default=list,
+        validators=[_known_payment_options],
+        help_text=_("Each is offered only in the currencies it can take (iDEAL: euros)."),
+    )
+    currencies = models.JSONField(
+        _("only in these currencies"),
+        default=dict,
+        blank=True,
+        validators=[_currency_limits],
+        help_text=_(
+            'Optional limits per method, e.g. {"bank_transfer": ["USD", "EUR"]} where the bank '
+            "accounts are in dollars and euros. A method not listed: any currency it can take."
+        ),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("updated by"),
+    )
+
+    class Meta:
+        verbose_name = _("payment methods of a country")
+        verbose_name_plural = _("payment methods per country")
+        ordering = ["country"]
+
+    def __str__(self):
+        return str(self.country.name) if self.country else str(_("Every other country"))
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        forget(PAYMENT_COUNTRIES_CACHE_KEY)
+
+    def delete(self, *args, **kwargs):
+        deleted = super().delete(*args, **kwargs)
+        forget(PAYMENT_COUNTRIES_CACHE_KEY)
+        return deleted
+
+
 # --- ERP exports ------------------------------------------------------------------------------
 
 

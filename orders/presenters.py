@@ -12,6 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from wholesale.currencies import display_line_total, format_display
 from wholesale.money import format_money
 
 from .selectors import CartLineView, CartProductView
@@ -86,8 +87,11 @@ def cart_rows_html(
                 csrf=csrf,
                 quantity_of=labels["quantity_of"] % {"label": line.label},
                 quantity=line.quantity,
-                unit_price=format_money(line.unit_price) if line.unit_price else "–",
-                total=format_money(line.total) if line.total else "–",
+                unit_price=format_display(line.unit_price) if line.unit_price else "–",
+                # As checkout charges it: the unit price converted, times the quantity.
+                total=format_money(display_line_total(line.unit_price, line.quantity))
+                if line.total and line.unit_price
+                else "–",
                 remove_sku=labels["remove_sku"] % {"sku": line.sku},
                 **row_labels,
             )
@@ -114,7 +118,7 @@ def _tier_text(group: CartProductView, labels: dict) -> str:
         "quantity": price.quantity,
         "low": price.tier_min_quantity,
         "high": price.tier_max_quantity,
-        "price": format_money(price.unit_price),
+        "price": format_display(price.unit_price),
     }
     return labels["tier_range" if price.tier_max_quantity else "tier_from"] % values
 
@@ -134,7 +138,7 @@ def cart_product_html(
                 labels["next_tier"]
                 % {
                     "more": price.next_tier.more,
-                    "price": format_money(price.next_tier.unit_price),
+                    "price": format_display(price.next_tier.unit_price),
                 },
             )
         tier = format_html(
@@ -157,7 +161,7 @@ def cart_product_html(
         subtotal = format_html(
             '<p class="subtotal">{}: <span class="price">{}</span></p>',
             labels["subtotal"],
-            format_money(price.subtotal),
+            format_display(price.subtotal),
         )
     return format_html(
         '<section class="cart-product" data-testid="cart-product" data-product="{}">'

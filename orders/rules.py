@@ -13,7 +13,8 @@ import re
 
 from django.utils.translation import gettext as _
 
-from wholesale.money import Money, format_money
+from wholesale.currencies import format_display
+from wholesale.money import Money
 
 from .pricing import amount_missing
 
@@ -100,6 +101,6 @@ def minimum_order_problem(*, goods_total: Money, minimum: Money) -> str | None:
     if missing is None:
         return None
     return _("The minimum order is %(minimum)s: add %(missing)s more to check out.") % {
-        "minimum": format_money(minimum),
-        "missing": format_money(missing),
+        "minimum": format_display(minimum),
+        "missing": format_display(missing),
     }

@@ -10,7 +10,11 @@ Rules every call here keeps:
   again) finds the object Stripe already made instead of making a second one. Stripe refuses
   a reused key with different parameters, so the parameters of a key never depend on the
   moment or on who asks (no timestamps, the shop's language rather than the visitor's).
-- Amounts go to Stripe in the currency's minor units, as Babel counts them (JPY has none).
+- Amounts go to Stripe in the currency's minor units as Stripe counts them (JPY has none, ISK
+  has hundredths although Babel gives it none): orders.payment_options.stripe_exponent.
+- Every amount is in the order's own currency (Order.currency, the Payment's, the Refund's),
+  never the base currency; Checkout offers the Stripe methods allowed for the order's country
+  and currency (orders.payment_settings.payment_methods_for).
 - Stripe's errors become PaymentProviderError, a ValidationError whose message is fit for
   the page; the views show it, never a 500.
 """
@@ -28,9 +32,11 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from wholesale.money import Money, minor_unit_exponent, quantize
+from wholesale.money import Money, quantize
 
 from .models import Order, OrderState, Payment, PaymentMethod, Refund
+from .payment_options import stripe_unit
+from .payment_settings import payment_methods_for, stripe_types
 
 logger = logging.getLogger(__name__)
 
@@ -50,14 +56,33 @@ class PaymentProviderError(ValidationError):
 
 
 def to_minor_units(money: Money) -> int:
-    """19800 for USD 198.00, 1980 for JPY 1980: what Stripe calls `amount`."""
-    units = quantize(money.amount, money.currency) / minor_unit_exponent(money.currency)
+    """19800 for USD 198.00, 1980 for JPY 1980, 50000 for ISK 500: what Stripe calls `amount`.
+
+    The amount is rounded to the shop's minor unit first (the one the order's totals use)."""
+    units = quantize(money.amount, money.currency) / stripe_unit(money.currency)
+    if units != units.to_integral_value():
+        # The shop counts finer than Stripe does in this currency: charging a rounded amount
+        # would not pay the order's total.
+        raise PaymentProviderError(
+            _("This amount cannot be charged online in %(currency)s.")
+            % {"currency": money.currency},
+            code="amount",
+        )
     return int(units)
 
 
 def from_minor_units(units: int, currency: str) -> Money:
     currency = currency.upper()
-    return Money(Decimal(units) * minor_unit_exponent(currency), currency)
+    return Money(Decimal(units) * stripe_unit(currency), currency)
+
+
+def payment_method_types(order: Order) -> list[str]:
+    """The Stripe methods Checkout offers for `order`: those allowed for its delivery country
+    and its currency now, else a card (a rule changed since the order was placed). Known
+    limit: a rule changed in the moment between a timed-out session call and its retry makes
+    Stripe refuse the reused key (PaymentProviderError "idempotency", logged as an error)."""
+    codes = payment_methods_for(country=order.ship_country.code, currency=order.currency)
+    return stripe_types(codes) or ["card"]
 
 
 def _http_client() -> stripe.HTTPClient:
@@ -134,7 +159,7 @@ def _session_params(order: Order, *, success_url: str, cancel_url: str) -> dict:
         name = _("Order %(number)s") % {"number": order.number}
     return {
         "mode": "payment",
-        "payment_method_types": ["card"],
+        "payment_method_types": payment_method_types(order),
         "line_items": [
             {
                 "quantity": 1,

@@ -18,7 +18,15 @@ CUSTOMER_SERVICE = "customer_service"
 EDITOR = "editor"
 
 CRUD = ("add", "change", "delete", "view")
-CATALOG_EDITED = ("category", "product", "variant", "pricetier", "productimage")
+CATALOG_EDITED = (
+    "category",
+    "product",
+    "variant",
+    "pricetier",
+    "productimage",
+    "categorytranslation",
+    "producttranslation",
+)
 
 
 def _perms(app: str, models, actions=CRUD) -> set[str]:
@@ -62,6 +70,10 @@ ANALYTICS_SALES = "analytics.view_sales_reports"
 ANALYTICS_OWN_SALES = "analytics.view_own_performance"
 ANALYTICS_OWN_SERVICE = "analytics.view_own_service"
 
+# Currencies and their exchange rates (wholesale.currencies): finance runs them.
+CURRENCIES_ALL = _perms("wholesale", ("currency",))
+CURRENCIES_VIEW = _perms("wholesale", ("currency",), ("view",))
+
 ROLES: dict[str, set[str]] = {
     MANAGER: CATALOG_ALL
     | SHOWCASE_ALL
@@ -81,7 +93,8 @@ ROLES: dict[str, set[str]] = {
     | {"orders.view_order", "orders.change_order", "orders.ship_order"}
     | _perms("orders", ("exportprofile",))
     | {"orders.view_exportrun"}
-    | {ANALYTICS_ALL},
+    | {ANALYTICS_ALL}
+    | CURRENCIES_VIEW,
     FINANCE: CATALOG_VIEW
     | PAYMENTS_VIEW
     | {"members.view_distributor", "members.view_address", "orders.view_cart"}
@@ -95,7 +108,8 @@ ROLES: dict[str, set[str]] = {
         "orders.confirm_payment",
         "orders.refund_order",
     }
-    | {ANALYTICS_SALES},
+    | {ANALYTICS_SALES}
+    | CURRENCIES_ALL,
     SALES: CATALOG_VIEW | FOLLOWUP_TEMPLATES_VIEW | {SEES_OWN_CUSTOMERS, ANALYTICS_OWN_SALES},
     CUSTOMER_SERVICE: CATALOG_VIEW
     | FOLLOWUP_TEMPLATES_VIEW
@@ -118,7 +132,15 @@ def roles_sync(apps=None, *, create_missing_permissions: bool = True) -> dict[st
         from django.apps import apps as global_apps
         from django.contrib.auth.management import create_permissions
 
-        labels = ("catalog", "members", "orders", "staff", "django_celery_beat", "analytics")
+        labels = (
+            "catalog",
+            "members",
+            "orders",
+            "staff",
+            "django_celery_beat",
+            "analytics",
+            "wholesale",
+        )
         for label in labels:
             create_permissions(global_apps.get_app_config(label), verbosity=0)
     counts = {}

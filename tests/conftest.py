@@ -21,6 +21,22 @@ def _fast_password_hashing():
         yield
 
 
+@pytest.fixture(autouse=True)
+def _default_language_and_currency():
+    """Each test starts in English and the base currency. A request to /ru/… leaves Russian
+    active in the thread (LocaleMiddleware activates a language per request and never resets
+    it), which would otherwise carry over into the next test's services and emails."""
+    from django.utils import translation
+
+    from wholesale import currencies
+
+    translation.deactivate()
+    currencies.deactivate()
+    yield
+    translation.deactivate()
+    currencies.deactivate()
+
+
 @pytest.fixture
 def buyer(db):
     from tests.factories import DistributorFactory
@@ -59,8 +75,11 @@ def warm_layout(db):
     links, live chat, payment settings), filled before a query count is pinned, so the pin
     counts what the page costs rather than a cache emptied for the test. What they cost cold
     is pinned by their own tests (tests/functional/staff/test_showcase.py)."""
-    from orders.payment_settings import payment_methods_enabled
+    from orders.payment_settings import country_rules, payment_methods_enabled
     from staff.showcase import shop_chrome
+    from wholesale.currencies import active_currencies
 
     shop_chrome()
     payment_methods_enabled()
+    country_rules()
+    active_currencies()

@@ -187,3 +187,25 @@ def place_order(member, quantities, *, payment_method="bank_transfer", address=N
         payment_method=payment_method,
         **options,
     )
+
+
+class ProductTranslationFactory(factory.django.DjangoModelFactory):
+    """A product's name and description in another language (Spanish unless told)."""
+
+    class Meta:
+        model = "catalog.ProductTranslation"
+
+    product = factory.SubFactory(ProductFactory)
+    language = "es"
+    name = factory.LazyAttribute(lambda o: f"{o.product.name} ({o.language})")
+    description = ""
+
+
+class CategoryTranslationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "catalog.CategoryTranslation"
+
+    category = factory.SubFactory(CategoryFactory)
+    language = "es"
+    name = factory.LazyAttribute(lambda o: f"{o.category.name} ({o.language})")
+    description = ""

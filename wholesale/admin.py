@@ -1,4 +1,8 @@
+from django.contrib import admin
+from django.utils import timezone
 from django_countries.filters import CountryFilter
+
+from .models import Currency
 
 
 class ReadOnlyAdminMixin:
@@ -26,3 +30,21 @@ class ScopedCountryFilter(CountryFilter):
         for code, name in self.field.get_choices(include_blank=False):
             if code in codes:
                 yield code, name
+
+
+@admin.register(Currency)
+class CurrencyAdmin(admin.ModelAdmin):
+    """Currencies buyers may see prices in and pay in, and their rates (wholesale.currencies).
+    Finance runs them; the base currency needs no row (it is always there at rate 1)."""
+
+    list_display = ("code", "is_active", "rate", "auto_update", "updated_at", "position")
+    list_editable = ("is_active", "position")
+    list_filter = ("is_active", "auto_update")
+    search_fields = ("code",)
+    ordering = ("position", "code")
+    readonly_fields = ("updated_at",)
+
+    def save_model(self, request, obj, form, change):
+        if "rate" in form.changed_data or not change:
+            obj.updated_at = timezone.now()
+        super().save_model(request, obj, form, change)

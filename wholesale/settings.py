@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "django.contrib.postgres",
     "django_countries",
     "allauth",
@@ -84,10 +85,16 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The visitor's country (wholesale.visitor): request.country, from their choice or their IP.
+    "wholesale.visitor.CountryMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # The visitor's currency (wholesale.currencies): request.currency, shown on every page.
+    "wholesale.currencies.CurrencyMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # English buyer pages to the visitor's language (wholesale.visitor), after authentication.
+    "wholesale.visitor.LanguageDefaultMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -251,6 +258,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "members.tasks.points_expire_task",
         "schedule": env_int("WHOLESALE_POINTS_EXPIRE_SECONDS", 24 * 3600),
     },
+    # Exchange rates of the currencies marked for it, from WHOLESALE_RATES_URL, once a day.
+    "wholesale-rates-refresh": {
+        "task": "wholesale.tasks.rates_refresh_task",
+        "schedule": crontab(hour=5, minute=15),
+    },
 }
 
 # --- Auth and accounts ------------------------------------------------------------------------
@@ -301,6 +313,19 @@ if WHOLESALE_PRICES_VISIBLE_TO not in {"everyone", "members", "approved"}:
 # Whether a new distributor account waits for staff approval before it may order.
 WHOLESALE_REQUIRE_APPROVAL = env_bool("WHOLESALE_REQUIRE_APPROVAL", False)
 WHOLESALE_BASE_CURRENCY = os.environ.get("WHOLESALE_BASE_CURRENCY", "USD")
+# The country assumed for a visitor whose country is not known (its currency is their default).
+WHOLESALE_DEFAULT_COUNTRY = os.environ.get("WHOLESALE_DEFAULT_COUNTRY", "US")
+# The proxies (addresses or networks, comma-separated) whose X-Forwarded-For we believe when
+# finding a visitor's address (wholesale.geo); empty: REMOTE_ADDR is the visitor.
+WHOLESALE_TRUSTED_PROXIES = env_list("WHOLESALE_TRUSTED_PROXIES")
+# A MaxMind .mmdb country or city database to find a visitor's country in; empty: the database
+# the geoip2fast package ships.
+WHOLESALE_GEOIP_MMDB = os.environ.get("WHOLESALE_GEOIP_MMDB", "")
+# A JSON feed of exchange rates, read once a day by wholesale.tasks.rates_refresh_task for the
+# currencies marked "update from the rates feed"; empty: rates are only set by hand. Expected:
+# {"base": "USD", "rates": {"EUR": "0.92", "JPY": "151.3", ...}} (units per 1 unit of "base").
+WHOLESALE_RATES_URL = os.environ.get("WHOLESALE_RATES_URL", "")
+WHOLESALE_RATES_TIMEOUT = env_int("WHOLESALE_RATES_TIMEOUT", 10)
 WHOLESALE_SHOP_NAME = os.environ.get("WHOLESALE_SHOP_NAME", "Wholesale")
 # The shop's public address, for links in emails sent outside a request (approval, tracking).
 WHOLESALE_SITE_URL = os.environ.get("WHOLESALE_SITE_URL", "http://127.0.0.1:8000" if DEBUG else "")
@@ -380,6 +405,8 @@ LANGUAGES = [
     ("pt-br", _("Brazilian Portuguese")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The language a visitor chose (or was first sent to) is remembered for a year.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

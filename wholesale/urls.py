@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
-from . import health
+from . import health, seo, sitemaps, views_currency
 
 # allauth's rate limits only guard its own login view: send the admin's login through it.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -16,9 +16,13 @@ admin.site.site_title = settings.WHOLESALE_SHOP_NAME
 # language, English's without a prefix (/catalog/) and the others' with one (/es/catalog/).
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("robots.txt", seo.robots_txt, name="robots_txt"),
+    path("sitemap.xml", sitemaps.sitemap_index, name="sitemap"),
+    path("sitemap-<slug:section>.xml", sitemaps.sitemap_section, name="sitemap_section"),
     path("admin/", admin.site.urls),
     path("analytics/", include("analytics.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/", include("wholesale.visitor_urls")),  # set_language, set_country
+    path("currency/", views_currency.currency_set, name="currency_set"),
 ]
 
 urlpatterns += i18n_patterns(

@@ -102,6 +102,7 @@ def add_form(category, *, image=None, **overrides):
         "tiers-1-min_quantity": "50",
         "tiers-1-unit_price": "10.40",
         **management("images", 1),
+        **management("translations", 0),
         "images-0-alt_text": "Front of the jacket",
         "images-0-position": "",
     }
@@ -199,6 +200,7 @@ class TestChangingImages:
             **management("variants", 0),
             **management("tiers", 0),
             **management("images", 1, initial=1),
+            **management("translations", 0),
             "images-0-id": str(image.pk),
             "images-0-product": str(product.pk),
             "images-0-alt_text": image.alt_text,

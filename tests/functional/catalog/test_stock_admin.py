@@ -61,6 +61,7 @@ def product_change_data(product, *, loaded=None, new_variants=(), **variant_fiel
         **management("variants", len(variants) + len(new_variants), initial=len(variants)),
         **management("tiers", 0),
         **management("images", 0),
+        **management("translations", 0),
     }
     for index, variant in enumerate(variants):
         prefix = f"variants-{index}-"

@@ -314,6 +314,7 @@ class TestTheCartPage:
         assert "Made to order: ships 30 days after payment." in _cart_html(buyer_client)
 
     @pytest.mark.usefixtures("warm_layout")
+    @pytest.mark.usefixtures("warm_layout")
     def test_the_query_count_does_not_grow_with_the_lines(
         self, buyer_client, django_assert_max_num_queries
     ):

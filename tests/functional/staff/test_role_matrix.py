@@ -70,6 +70,7 @@ TABLE = {
     "orders.shippingzone": (ALL, ALL, NONE, NONE, NONE, NONE),
     "orders.shippingmethod": (ALL, ALL, NONE, NONE, NONE, NONE),
     "orders.paymentsettings": ACCOUNTS_ONLY,
+    "orders.countrypaymentmethods": ACCOUNTS_ONLY,
     # ERP export profiles: the manager runs them; their run log is read-only.
     "orders.exportprofile": (ALL, ALL, NONE, NONE, NONE, NONE),
     "orders.exportrun": (ALL, VIEW, NONE, NONE, NONE, NONE),
@@ -97,6 +98,8 @@ TABLE = {
     "staff.accessgrant": (ALL, VIEW, NONE, SCOPED, SCOPED, NONE),
     # Read-only for everyone: subscribers subscribe and unsubscribe themselves.
     "members.subscription": (ALL, VIEW, NONE, NONE, NONE, NONE),
+    # Currencies and exchange rates: finance runs them, the manager sees them.
+    "wholesale.currency": (ALL, VIEW, ALL, NONE, NONE, NONE),
 }
 
 DENIED = {403, 404}
@@ -246,6 +249,11 @@ def _extra_objects(demo):
     if "orders.paymentsettings" in registry:
         settings_row = registry["orders.paymentsettings"].objects.get_or_create(pk=1)[0]
         objects["orders.paymentsettings"] = (settings_row, None)
+    if "orders.countrypaymentmethods" in registry:
+        rule = registry["orders.countrypaymentmethods"].objects.create(
+            country="NL", methods=["ideal", "card"]
+        )
+        objects["orders.countrypaymentmethods"] = (rule, None)
     if "staff.followupsent" in registry:
         sent = registry["staff.followupsent"]
         template = FollowUpTemplate.objects.first()
@@ -262,6 +270,8 @@ def _extra_objects(demo):
                 )
             )
         objects["staff.followupsent"] = tuple(rows)
+    if "wholesale.currency" in registry:
+        objects["wholesale.currency"] = (registry["wholesale.currency"].objects.first(), None)
     if "members.subscription" in registry:
         subscription = registry["members.subscription"].objects.create(
             email="news@example.test", kind="newsletter"

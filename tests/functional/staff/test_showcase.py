@@ -170,8 +170,9 @@ class TestTheCompanyPages:
         for n in range(6):
             page = company_page(f"page-{n}", position=n)
             company_image_add(page=page, upload=jpeg(size=(300, 200)), caption=f"Picture {n}")
-        # Cold: the pages with their pictures (2), the layout's links and chat (2).
-        with django_assert_max_num_queries(4):
+        # Cold: the pages with their pictures (2), the layout's links and chat (2), the
+        # currency switcher's currencies (1).
+        with django_assert_max_num_queries(5):
             assert client.get("/company/").status_code == 200
         with django_assert_num_queries(0):
             assert client.get("/company/").status_code == 200

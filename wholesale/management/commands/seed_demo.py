@@ -33,6 +33,7 @@ from analytics.rollups import rollups_refresh
 from catalog.images import product_image_add
 from catalog.models import Category, PriceTier, Product, Variant
 from catalog.services import product_refresh
+from catalog.translations_demo import translations_seed_demo
 from members.models import Address, BusinessType, Distributor, User
 from orders.checkout import order_place
 from orders.lifecycle import bank_transfer_confirm, shipment_add
@@ -473,7 +474,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         self.password_hash = None
-        self.created = {"users": 0, "categories": 0, "products": 0, "variants": 0, "images": 0}
+        self.created = {
+            "users": 0,
+            "categories": 0,
+            "products": 0,
+            "variants": 0,
+            "images": 0,
+            "translations": 0,
+        }
         with transaction.atomic():
             self.seed_staff()
             self.seed_buyers()
@@ -485,6 +493,7 @@ class Command(BaseCommand):
         new_product_ids = self.seed_products(categories)
         if new_product_ids:
             product_refresh(product_ids=new_product_ids)
+        self.created["translations"] = translations_seed_demo()
         self.seed_orders()
         self.seed_shipments()
         self.seed_exports()
