@@ -161,7 +161,7 @@ def cart_product_html(
         subtotal = format_html(
             '<p class="subtotal">{}: <span class="price">{}</span></p>',
             labels["subtotal"],
-            format_display(price.subtotal),
+            format_money(group.subtotal_shown),
         )
     return format_html(
         '<section class="cart-product" data-testid="cart-product" data-product="{}">'

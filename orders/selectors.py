@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from catalog.models import PriceTier, Product, Variant
 from catalog.pricing import Tier
 from members.selectors import distributor_for, member_can_order
+from wholesale.currencies import display, display_line_total
 from wholesale.money import Money
 
 from . import pricing, rules, shipping
@@ -104,6 +105,17 @@ def minimum_order_amount() -> Money:
     return Money(settings.WHOLESALE_MIN_ORDER_AMOUNT, settings.WHOLESALE_BASE_CURRENCY)
 
 
+def _shown_sum(lines) -> Money:
+    totals = [
+        display_line_total(line.unit_price, line.quantity)
+        for line in lines
+        if line.total and line.unit_price
+    ]
+    if not totals:
+        return display(Money.base(0))
+    return sum(totals[1:], totals[0])
+
+
 @dataclass(frozen=True)
 class CartLineView:
     id: int
@@ -129,6 +141,12 @@ class CartProductView:
     problems: list[str]
 
     @property
+    def subtotal_shown(self) -> Money | None:
+        """The product's subtotal in the visitor's currency, as checkout charges it: the sum of
+        its lines converted one by one."""
+        return _shown_sum(self.lines) if self.price is not None else None
+
+    @property
     def url(self) -> str:
         # Built when a page shows it: placing an order reads carts without linking them.
         return reverse("catalog:product", kwargs={"slug": self.slug})
@@ -141,6 +159,13 @@ class CartView:
     minimum: Money
     missing: Money | None
     problems: list[str] = field(default_factory=list)
+
+    @property
+    def goods_total_shown(self) -> Money:
+        """The goods total in the visitor's currency as checkout charges it: each line's unit
+        price converted, times its quantity, added up (converting the base total instead can
+        miss the lines' sum by a cent)."""
+        return _shown_sum(line for product in self.products for line in product.lines)
 
     @property
     def line_count(self) -> int:

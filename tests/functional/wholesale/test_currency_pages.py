@@ -100,6 +100,21 @@ class TestPricesInTheChosenCurrency:
         assert "¥495" in html  # 3.30 × 150, the 50+ price
         assert "¥14,850" in html  # 30 × ¥495
 
+    def test_the_cart_total_is_the_sum_of_its_lines_as_checkout_charges_it(
+        self, buyer_client, buyer
+    ):
+        from tests.functional.orders.test_checkout_pages import fill_cart
+
+        set_rate("EUR", "0.9137")
+        fill_cart(buyer)
+        buyer_client.post(CHOOSE, {"currency": "EUR"})
+        html = buyer_client.get("/cart/").content.decode()
+        # 3.30 → €3.02 a unit, × 30 = €90.60 a line, €181.20 the two; converting the base
+        # total instead (198.00 × 0.9137) would show €180.91.
+        assert html.count("€90.60") >= 2
+        assert 'data-testid="goods-total">€181.20<' in html
+        assert "€180.91" not in html
+
 
 class TestCheckoutInTheChosenCurrency:
     def test_the_order_is_charged_in_euros_at_the_rate_shown(self, buyer_client, buyer):
