@@ -171,7 +171,7 @@ def cart_product_html(
         "<tbody>{}</tbody></table></div>{}{}</section>",
         group.product_id,
         group.url,
-        group.name,
+        group.shown_name,
         tier,
         lead_time,
         labels["head"],

@@ -7,13 +7,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Subquery
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from catalog.models import PriceTier, Product, Variant
+from catalog.models import PriceTier, Product, ProductTranslation, Variant
 from catalog.pricing import Tier
+from catalog.translations import content_language
 from members.selectors import distributor_for, member_can_order
 from wholesale.currencies import display, display_line_total
 from wholesale.money import Money
@@ -139,6 +140,12 @@ class CartProductView:
     lines: list[CartLineView]
     price: pricing.ProductPrice | None  # None when nothing of the product can be ordered
     problems: list[str]
+    # The name in the page's language where an editor translated it; the order keeps `name`.
+    local_name: str = ""
+
+    @property
+    def shown_name(self) -> str:
+        return self.local_name or self.name
 
     @property
     def subtotal_shown(self) -> Money | None:
@@ -180,6 +187,18 @@ class CartView:
         return bool(self.products) and not self.problems
 
 
+def _with_local_names(lines):
+    """Cart lines with their product's name in the page's language (`local_name`), read in the
+    same query; the base language needs none."""
+    language = content_language()
+    if language is None:
+        return lines
+    translated = ProductTranslation.objects.filter(
+        product_id=OuterRef("variant__product_id"), language=language
+    ).exclude(name="")
+    return lines.annotate(local_name=Subquery(translated.values("name")[:1]))
+
+
 def cart_view(*, member) -> CartView:
     """The member's cart priced now, grouped by product, with what to fix before checkout.
 
@@ -188,10 +207,12 @@ def cart_view(*, member) -> CartView:
     """
     currency = settings.WHOLESALE_BASE_CURRENCY
     lines = list(
-        CartLine.objects.filter(cart__member=member)
-        .select_related("variant__product")
-        .only(*_CART_LINE_FIELDS)
-        .order_by("added_at", "pk")
+        _with_local_names(
+            CartLine.objects.filter(cart__member=member)
+            .select_related("variant__product")
+            .only(*_CART_LINE_FIELDS)
+            .order_by("added_at", "pk")
+        )
     )
     tiers_by_product: dict[int, list[Tier]] = defaultdict(list)
     if lines:
@@ -292,6 +313,7 @@ def _product_view(
     return CartProductView(
         product_id=product.pk,
         name=product.name,
+        local_name=getattr(lines[0], "local_name", None) or "",
         slug=product.slug,
         made_to_order=product.made_to_order,
         lead_time_days=product.lead_time_days,
