@@ -14,13 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Prefetch
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from catalog import presenters
-from catalog.models import Product, ProductImage, Variant
+from catalog.models import Product, ProductImage, ProductTranslation, Variant
 from catalog.selectors import StockState, prices_visible_to, stock_state
+from catalog.translations import content_language
 
 from .models import Favorite
 
@@ -89,6 +90,18 @@ class FavoriteItem:
     added_at: datetime
 
 
+def _with_local_names(favorites):
+    """Favorites with their product's name in the page's language (`local_name`), in the same
+    query; the base language needs none."""
+    language = content_language()
+    if language is None:
+        return favorites
+    translated = ProductTranslation.objects.filter(
+        product_id=OuterRef("product_id"), language=language
+    ).exclude(name="")
+    return favorites.annotate(local_name=Subquery(translated.values("name")[:1]))
+
+
 def favorites_page(member) -> list[FavoriteItem]:
     """The member's favorites for their page, newest first, with price and stock to show.
 
@@ -96,7 +109,7 @@ def favorites_page(member) -> list[FavoriteItem]:
     variants (for the stock).
     """
     favorites = list(
-        Favorite.objects.filter(member=member)
+        _with_local_names(Favorite.objects.filter(member=member))
         .select_related("product")
         .defer(*_PRODUCT_HEAVY)
         .prefetch_related(
@@ -113,6 +126,9 @@ def favorites_page(member) -> list[FavoriteItem]:
         )
     )
     products = [favorite.product for favorite in favorites]
+    for favorite in favorites:
+        # Product.localized_name reads it: the name in the page's language, if translated.
+        favorite.product.translated_name = getattr(favorite, "local_name", None)
     cards = presenters.product_cards(products, show_prices=prices_visible_to(member))
     return [
         FavoriteItem(

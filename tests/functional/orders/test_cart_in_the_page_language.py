@@ -51,3 +51,14 @@ def test_the_review_shows_it_and_the_order_line_keeps_the_base_name(buyer_client
     assert "Camiseta de prueba" in review
     assert buyer_client.post(REVIEW, review_form(buyer_client)).status_code == 302
     assert set(OrderLine.objects.values_list("product_name", flat=True)) == {product.name}
+
+
+def test_the_favorites_page_shows_the_translated_name(buyer_client, buyer):
+    from members.models import Favorite
+
+    tee = ProductFactory(name="Organic Cotton Tee")
+    ProductTranslationFactory(product=tee, language="pl", name="Koszulka z bawełny organicznej")
+    Favorite.objects.create(member=buyer, product=tee)
+    polish = buyer_client.get("/pl/account/favorites/").content.decode()
+    assert "Koszulka z bawełny organicznej" in polish
+    assert "Organic Cotton Tee" in buyer_client.get("/account/favorites/").content.decode()
