@@ -30,7 +30,31 @@ class ReportAccess(models.Model):
         return str(self._meta.verbose_name)
 
 
-class ProductSalesDay(models.Model):
+class SalesFigures(models.Model):
+    """What every sales rollup row holds: the product's category, units and revenue net of
+    refunds, and the orders they came in."""
+
+    category_id = models.IntegerField(_("category"), null=True, blank=True)
+    units = models.IntegerField(_("units"), default=0)
+    revenue = models.DecimalField(_("revenue"), max_digits=16, decimal_places=2, default=0)
+    orders = models.IntegerField(_("orders"), default=0)
+
+    class Meta:
+        abstract = True
+
+
+class BuyerGroupSales(SalesFigures):
+    """A daily rollup row's group of buyers: their country, salesperson and level."""
+
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    salesperson_id = models.IntegerField(_("salesperson"), null=True, blank=True)
+    level_id = models.IntegerField(_("level"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class ProductSalesDay(BuyerGroupSales):
     """One product's sales on one day to one group of buyers (country, salesperson, level):
     units and revenue net of refunds, and the orders holding it. Rebuilt per day by
     analytics.rollups; the product, category and new-arrival reports read it."""
@@ -39,13 +63,6 @@ class ProductSalesDay(models.Model):
     product = models.ForeignKey(
         "catalog.Product", on_delete=models.CASCADE, related_name="+", verbose_name=_("product")
     )
-    category_id = models.IntegerField(_("category"), null=True, blank=True)
-    country = models.CharField(_("country"), max_length=2, blank=True)
-    salesperson_id = models.IntegerField(_("salesperson"), null=True, blank=True)
-    level_id = models.IntegerField(_("level"), null=True, blank=True)
-    units = models.IntegerField(_("units"), default=0)
-    revenue = models.DecimalField(_("revenue"), max_digits=16, decimal_places=2, default=0)
-    orders = models.IntegerField(_("orders"), default=0)
 
     class Meta:
         verbose_name = _("product sales per day")
@@ -60,7 +77,7 @@ class ProductSalesDay(models.Model):
         return f"{self.day} {self.product_id}: {self.units}"
 
 
-class VariantSalesDay(models.Model):
+class VariantSalesDay(BuyerGroupSales):
     """One variant's sales on one day to one group of buyers, like ProductSalesDay (a variant
     is on an order once, so `orders` is its lines). The products report's top variants."""
 
@@ -68,13 +85,6 @@ class VariantSalesDay(models.Model):
     variant = models.ForeignKey(
         "catalog.Variant", on_delete=models.CASCADE, related_name="+", verbose_name=_("variant")
     )
-    category_id = models.IntegerField(_("category"), null=True, blank=True)
-    country = models.CharField(_("country"), max_length=2, blank=True)
-    salesperson_id = models.IntegerField(_("salesperson"), null=True, blank=True)
-    level_id = models.IntegerField(_("level"), null=True, blank=True)
-    units = models.IntegerField(_("units"), default=0)
-    revenue = models.DecimalField(_("revenue"), max_digits=16, decimal_places=2, default=0)
-    orders = models.IntegerField(_("orders"), default=0)
 
     class Meta:
         verbose_name = _("variant sales per day")
@@ -85,7 +95,7 @@ class VariantSalesDay(models.Model):
         return f"{self.day} {self.variant_id}: {self.units}"
 
 
-class ProductSalesMonth(models.Model):
+class ProductSalesMonth(SalesFigures):
     """One product's sales in one calendar month, all buyers together: the month's
     ProductSalesDay rows summed (rebuilt with them). A year is a few thousand rows rather than
     hundreds of thousands, so a report not narrowed to some buyers reads its whole months
@@ -95,10 +105,6 @@ class ProductSalesMonth(models.Model):
     product = models.ForeignKey(
         "catalog.Product", on_delete=models.CASCADE, related_name="+", verbose_name=_("product")
     )
-    category_id = models.IntegerField(_("category"), null=True, blank=True)
-    units = models.IntegerField(_("units"), default=0)
-    revenue = models.DecimalField(_("revenue"), max_digits=16, decimal_places=2, default=0)
-    orders = models.IntegerField(_("orders"), default=0)
 
     class Meta:
         verbose_name = _("product sales per month")
@@ -109,7 +115,7 @@ class ProductSalesMonth(models.Model):
         return f"{self.month:%Y-%m} {self.product_id}: {self.units}"
 
 
-class VariantSalesMonth(models.Model):
+class VariantSalesMonth(SalesFigures):
     """One variant's sales in one calendar month, all buyers together (see
     ProductSalesMonth)."""
 
@@ -117,10 +123,6 @@ class VariantSalesMonth(models.Model):
     variant = models.ForeignKey(
         "catalog.Variant", on_delete=models.CASCADE, related_name="+", verbose_name=_("variant")
     )
-    category_id = models.IntegerField(_("category"), null=True, blank=True)
-    units = models.IntegerField(_("units"), default=0)
-    revenue = models.DecimalField(_("revenue"), max_digits=16, decimal_places=2, default=0)
-    orders = models.IntegerField(_("orders"), default=0)
 
     class Meta:
         verbose_name = _("variant sales per month")

@@ -43,7 +43,7 @@ class TestChoosingACurrency:
 
     def test_an_inactive_or_unknown_currency_is_refused(self, buyer_client, buyer):
         set_rate("GBP", "0.76", is_active=False)
-        for code in ("GBP", "XXX", ""):
+        for code in ("GBP", "ZZZ", ""):  # inactive, no such currency, none
             response = buyer_client.post(
                 CHOOSE, {"currency": code, "next": "/catalog/"}, follow=True
             )

@@ -1,6 +1,6 @@
 """The interface's translations: every string of the code and templates translated into every
-language the shop offers, placeholders intact, and the compiled catalogs in step with the
-sources."""
+language the shop offers with its format fields (%(name)s, {name}) intact, and the compiled
+catalogs in step with the sources."""
 
 import re
 import shutil
@@ -17,7 +17,7 @@ from django.utils.translation import to_locale
 ROOT = Path(settings.BASE_DIR)
 TRANSLATED = [to_locale(code) for code, _name in settings.LANGUAGES if code != "en"]
 # %(name)s, %s, %d, %%, {name}: what Python fills in, which a translation must keep.
-PLACEHOLDER = re.compile(r"%\([^)]+\)[-+ #0]*\d*[sdfr]|%[sdfr]|%%|\{[A-Za-z_0-9]*\}")
+FORMAT_FIELD = re.compile(r"%\([^)]+\)[-+ #0]*\d*[sdfr]|%[sdfr]|%%|\{[A-Za-z_0-9]*\}")
 
 
 def catalog(locale: str):
@@ -29,8 +29,8 @@ def as_key(value):
     return tuple(value) if isinstance(value, list | tuple) else value
 
 
-def placeholders(text: str) -> set[str]:
-    return set(PLACEHOLDER.findall(text))
+def format_fields(text: str) -> set[str]:
+    return set(FORMAT_FIELD.findall(text))
 
 
 def test_the_shop_offers_seven_languages():
@@ -46,7 +46,7 @@ def test_the_shop_offers_seven_languages():
 
 
 @pytest.mark.parametrize("locale", TRANSLATED)
-def test_every_string_is_translated_with_its_placeholders(locale):
+def test_every_string_is_translated_with_its_format_fields(locale):
     problems = []
     for message in catalog(locale):
         if not message.id:
@@ -60,12 +60,12 @@ def test_every_string_is_translated_with_its_placeholders(locale):
                 problems.append(f"untranslated: {singular!r}")
                 continue
             source = singular if n == 0 and isinstance(message.id, str) else plural
-            missing = placeholders(source) - placeholders(form)
+            missing = format_fields(source) - format_fields(form)
             # A singular form may spell out its "one" rather than print the count.
             if isinstance(message.id, tuple) and n == 0:
-                missing -= placeholders(plural) - placeholders(singular)
-            if missing or placeholders(form) - placeholders(source):
-                problems.append(f"placeholders differ: {singular!r} → {form!r}")
+                missing -= format_fields(plural) - format_fields(singular)
+            if missing or format_fields(form) - format_fields(source):
+                problems.append(f"format fields differ: {singular!r} → {form!r}")
     assert problems == []
 
 
