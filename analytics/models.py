@@ -182,6 +182,55 @@ class ProductActivityDay(models.Model):
         return f"{self.day} {self.product_id}: {self.views} views"
 
 
+class SearchDay(models.Model):
+    """One searcher's searches for one term on one day (analytics.rollups): how many, how many
+    found nothing, and how many the searcher followed with an order that became a sale within
+    the search report's window. A member is the searcher whatever their session; a visitor
+    (no member) is their session; searches with neither share one row per term and day. The
+    search report reads it, so a year of searches is not joined to the orders per page."""
+
+    day = models.DateField(_("day"))
+    term = models.CharField(_("term"), max_length=200)
+    member_id = models.IntegerField(_("member"), null=True, blank=True)
+    session_key = models.CharField(_("session"), max_length=40, blank=True)  # visitors only
+    searches = models.IntegerField(_("searches"), default=0)
+    no_results = models.IntegerField(_("searches with no results"), default=0)
+    ordered = models.IntegerField(_("searches followed by an order"), default=0)
+
+    class Meta:
+        verbose_name = _("searches per day")
+        verbose_name_plural = _("searches per day")
+        indexes = [models.Index(fields=["day", "term"])]
+
+    def __str__(self):
+        return f"{self.day} {self.term!r}: {self.searches}"
+
+
+class PaymentDay(models.Model):
+    """The orders placed on one day with one payment method and currency by buyers of one
+    country, and the payment attempts of the orders placed that day, per the attempt's method
+    (analytics.rollups). The payments report reads it."""
+
+    day = models.DateField(_("day"))  # the orders' placing day
+    method = models.CharField(_("payment method"), max_length=20)
+    currency = models.CharField(_("currency"), max_length=3)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    orders = models.IntegerField(_("orders placed"), default=0)
+    paid = models.IntegerField(_("paid orders"), default=0)
+    revenue = models.DecimalField(_("revenue"), max_digits=16, decimal_places=2, default=0)
+    payments = models.IntegerField(_("payments"), default=0)
+    succeeded = models.IntegerField(_("succeeded"), default=0)
+    failed = models.IntegerField(_("failed"), default=0)
+
+    class Meta:
+        verbose_name = _("payments per day")
+        verbose_name_plural = _("payments per day")
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self):
+        return f"{self.day} {self.method} {self.currency} {self.country}: {self.orders}"
+
+
 class RollupRun(models.Model):
     """One refresh of the rollup tables: which days were rebuilt, how many rows, how long."""
 

@@ -1,7 +1,8 @@
-"""The daily rollup tables the product, category and new-arrival reports read
-(analytics.models.ProductSalesDay and ProductActivityDay), rebuilt a day at a time, and the
-monthly ones summed from them (ProductSalesMonth, VariantSalesMonth), rebuilt for every month
-one of the rebuilt days falls in.
+"""The daily rollup tables the heavier reports read (analytics.models: sales per product,
+variant and buyer, product views and cart additions, searches, and orders and payments per
+placing day), rebuilt a day at a time, and the monthly ones summed from the sales per product
+and variant (ProductSalesMonth, VariantSalesMonth), rebuilt for every month one of the rebuilt
+days falls in.
 
 A day is rebuilt by deleting its rows and inserting the aggregate again, in one transaction
 per batch of days, with INSERT ... SELECT: the database does the grouping, so a year of a
@@ -10,12 +11,15 @@ own SQL (compiled for the connection), so the same code runs on PostgreSQL and o
 SQLite.
 
 Which days: every refresh rebuilds the days due, and the days it is given on top of them:
-- the days of orders changed since the last finished run (paid_at's day: an order cancelled or
-  refunded later changes the day it was paid on). A partial refund changes the lines and the
-  order's total with UPDATEs that leave Order.updated_at alone, so a refund created since then
-  counts as a change of its order too;
+- the days touched by orders changed since the last finished run: the day an order was paid
+  on (an order cancelled or refunded later changes that day's sales), the day it was placed on
+  (the payments rollup counts orders by it) and the days of the search window before that (a
+  search there "led to an order" once the order became a sale, and no longer does once it is
+  cancelled). A partial refund changes the lines and the order's total with UPDATEs that leave
+  Order.updated_at alone, so a refund created since then counts as a change of its order too,
+  and so does a payment changed since then (a declined card is noted on the payment alone);
 - every day from the last run's last day (or the day MARGIN before it started, if earlier; the
-  first time: the earliest sale, view or cart addition) to today.
+  first time: the earliest order, sale, view, cart addition or search) to today.
 "Since the last run" reaches back MARGIN before that run started: a change committed by a
 transaction that was still open when the run read the tables, or a view flushed late from
 Redis (catalog.services buffers them), is picked up by the next run rather than lost.
@@ -38,23 +42,35 @@ from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Min, Q, Sum, Value
+from django.db.models import Case, Count, F, Min, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
 
-from catalog.models import CartAddition, ProductView
-from orders.models import Order, OrderLine, Refund
+from catalog.models import CartAddition, ProductView, SearchLog
+from orders.models import Order, OrderLine, Payment, Refund
 
 from .models import (
     BuyerSalesDay,
+    PaymentDay,
     ProductActivityDay,
     ProductSalesDay,
     ProductSalesMonth,
     RollupRun,
+    SearchDay,
     VariantSalesDay,
     VariantSalesMonth,
 )
-from .sources import LINE_NET, LINE_UNITS, SALE_STATES
+from .sources import (
+    FAILED,
+    LINE_NET,
+    LINE_UNITS,
+    ORDER_NET,
+    SALE,
+    SALE_STATES,
+    SEARCH_ORDER_WINDOW,
+    SUCCEEDED,
+    led_to_order,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -105,16 +121,19 @@ def _days_between(first: date, last: date) -> list[date]:
 
 
 def _earliest_day() -> date | None:
-    """The first day anything was sold, viewed or put in a cart, or holds rollup rows."""
+    """The first day anything was ordered, sold, viewed, put in a cart or searched for, or
+    holds rollup rows."""
     zone = timezone.get_current_timezone()
     found = [
+        Order.objects.aggregate(at=Min("placed_at"))["at"],
         Order.objects.filter(paid_at__isnull=False).aggregate(at=Min("paid_at"))["at"],
         ProductView.objects.aggregate(at=Min("viewed_at"))["at"],
         CartAddition.objects.aggregate(at=Min("added_at"))["at"],
+        SearchLog.objects.aggregate(at=Min("searched_at"))["at"],
     ]
     days = [timezone.localtime(at, zone).date() for at in found if at is not None]
     # Days still holding rows are rebuilt too, so rows whose orders are gone are cleared.
-    for model in (ProductSalesDay, ProductActivityDay):
+    for model in DAILY:
         day = model.objects.aggregate(day=Min("day"))["day"]
         if day is not None:
             days.append(day)
@@ -122,9 +141,40 @@ def _earliest_day() -> date | None:
 
 
 def rollup_days_all(*, today: date) -> list[date]:
-    """Every day from the earliest sale, view, cart addition or rollup row to `today`."""
+    """Every day from the earliest order, sale, view, cart addition, search or rollup row to
+    `today`."""
     first = _earliest_day()
     return _days_between(first, today) if first and first <= today else []
+
+
+# The searches an order may follow lie within the window before it was placed: one more day,
+# for a window that crosses a change of the clocks.
+SEARCH_DAYS = timedelta(days=SEARCH_ORDER_WINDOW.days + 1)
+
+
+def _changed_days(since: datetime) -> set[date]:
+    """The days whose rows changes made after `since` touch (see the module docstring)."""
+    zone = timezone.get_current_timezone()
+
+    def days_of(rows, order: str):
+        return (
+            rows.order_by()
+            .annotate(
+                paid_day=TruncDate(f"{order}paid_at", tzinfo=zone),
+                placed_day=TruncDate(f"{order}placed_at", tzinfo=zone),
+            )
+            .values_list("paid_day", "placed_day")
+        )
+
+    changed = days_of(Order.objects.filter(updated_at__gt=since), "")
+    refunded = days_of(Refund.objects.filter(created_at__gt=since), "order__")
+    tried = days_of(Payment.objects.filter(updated_at__gt=since), "order__")
+    days: set[date] = set()
+    for paid_day, placed_day in changed.union(refunded, tried):  # distinct pairs of days
+        if paid_day is not None:
+            days.add(paid_day)
+        days.update(_days_between(placed_day - SEARCH_DAYS, placed_day))
+    return days
 
 
 def rollup_days_due(*, today: date) -> list[date]:
@@ -133,12 +183,7 @@ def rollup_days_due(*, today: date) -> list[date]:
     if last is None:
         return rollup_days_all(today=today)
     since = last.started_at - MARGIN
-    zone = timezone.get_current_timezone()
-    changed = Order.objects.filter(updated_at__gt=since, paid_at__isnull=False).order_by()
-    refunded = Refund.objects.filter(created_at__gt=since).order_by()
-    paid_days = changed.annotate(on=TruncDate("paid_at", tzinfo=zone)).values_list("on")
-    refund_days = refunded.annotate(on=TruncDate("order__paid_at", tzinfo=zone)).values_list("on")
-    days = {day for (day,) in paid_days.union(refund_days) if day is not None}
+    days = _changed_days(since)
     start = min(last.last_day or _local_day(since), _local_day(since))
     days.update(_days_between(start, today) if start <= today else [])
     return sorted(day for day in days if day <= today)
@@ -286,18 +331,134 @@ def _activity_insert(days: list[date]) -> int:
     )
 
 
+def _search_insert(days: list[date]) -> int:
+    """Searches per day, term and searcher (a member, else a visitor's session), with those
+    that found nothing and those the member followed with a sale (led_to_order)."""
+    zone = timezone.get_current_timezone()
+    searches = (
+        SearchLog.objects.filter(_within("searched_at", days))
+        .order_by()
+        .annotate(led=led_to_order())
+        .values(
+            "term",
+            day=TruncDate("searched_at", tzinfo=zone),
+            searcher=F("member_id"),
+            visitor=Case(When(member_id__isnull=True, then=F("session_key")), default=Value("")),
+        )
+        .annotate(
+            search_count=Count("pk"),
+            empty_count=Count("pk", filter=Q(results=0)),
+            ordered_count=Count("pk", filter=Q(led=True)),
+        )
+    )
+    return _insert_grouped(
+        SearchDay,
+        {
+            "day": "day",
+            "term": "term",
+            "member_id": "searcher",
+            "session_key": "visitor",
+            "searches": "search_count",
+            "no_results": "empty_count",
+            "ordered": "ordered_count",
+        },
+        searches,
+    )
+
+
+def _placed_select(rows, days: list[date], *, placed_at: str, method: str, currency: str):
+    """`rows` (orders or payments) of the orders placed on `days`, grouped by placing day,
+    `method`, `currency` and the buyer's country."""
+    zone = timezone.get_current_timezone()
+    country = placed_at.replace("placed_at", "member__distributor__country")
+    return (
+        rows.filter(_within(placed_at, days))
+        .order_by()
+        .values(
+            day=TruncDate(placed_at, tzinfo=zone),
+            pay_method=F(method),
+            pay_currency=F(currency),
+            buyer_country=Coalesce(F(country), Value("")),
+        )
+    )
+
+
+def _payment_insert(days: list[date]) -> int:
+    """Orders placed per day, method, currency and country, and their payment attempts, in
+    one row per group (a group may have attempts and no order: a buyer who tried a card, then
+    chose a transfer)."""
+    q = connection.ops.quote_name
+    orders, orders_params = (
+        _placed_select(
+            Order.objects, days, placed_at="placed_at", method="payment_method", currency="currency"
+        )
+        .annotate(
+            order_count=Count("pk"),
+            paid_count=Count("pk", filter=SALE),
+            revenue=Sum(ORDER_NET, filter=SALE),
+        )
+        .query.sql_with_params()
+    )
+    tried, tried_params = (
+        _placed_select(
+            Payment.objects,
+            days,
+            placed_at="order__placed_at",
+            method="method",
+            currency="order__currency",
+        )
+        .annotate(
+            payment_count=Count("pk"),
+            succeeded_count=Count("pk", filter=SUCCEEDED),
+            failed_count=Count("pk", filter=FAILED),
+        )
+        .query.sql_with_params()
+    )
+    group = ("day", "pay_method", "pay_currency", "buyer_country")
+    keys, o, t = (", ".join(f"{table}.{q(name)}" for name in group) for table in "uot")
+    select = (
+        f"SELECT {keys}, SUM(u.orders), SUM(u.paid), COALESCE(SUM(u.revenue), 0), "  # noqa: S608 - compiled ORM SQL, values are parameters
+        f"SUM(u.payments), SUM(u.succeeded), SUM(u.failed) FROM ("
+        f"SELECT {o}, o.{q('order_count')} AS orders, o.{q('paid_count')} AS paid, "
+        f"o.{q('revenue')} AS revenue, 0 AS payments, 0 AS succeeded, 0 AS failed "
+        f"FROM ({orders}) o "
+        f"UNION ALL "
+        f"SELECT {t}, 0, 0, NULL, t.{q('payment_count')}, t.{q('succeeded_count')}, "
+        f"t.{q('failed_count')} FROM ({tried}) t"
+        f") u GROUP BY {keys}"
+    )
+    columns = ["day", "method", "currency", "country", "orders", "paid", "revenue"]
+    return _insert_from(
+        PaymentDay,
+        [*columns, "payments", "succeeded", "failed"],
+        select,
+        (*orders_params, *tried_params),
+    )
+
+
+DAILY = (
+    ProductSalesDay,
+    VariantSalesDay,
+    BuyerSalesDay,
+    ProductActivityDay,
+    SearchDay,
+    PaymentDay,
+)
+
+
 def _rebuild(days: list[date]) -> int:
-    """Delete and rebuild `days` in both tables, in one transaction; the rows written."""
+    """Delete and rebuild `days` in every daily table, in one transaction; the rows
+    written."""
     with transaction.atomic():
-        ProductSalesDay.objects.filter(day__in=days).delete()
-        VariantSalesDay.objects.filter(day__in=days).delete()
-        BuyerSalesDay.objects.filter(day__in=days).delete()
-        ProductActivityDay.objects.filter(day__in=days).delete()
+        for model in DAILY:
+            model.objects.filter(day__in=days).delete()
         return (
             _sales_insert(days)
             + _variant_insert(days)
             + _buyer_insert(days)
             + _activity_insert(days)
+            + _search_insert(days)
+            + _payment_insert(days)
         )
 
 
@@ -393,14 +554,7 @@ def rollups_refresh(
             # Fresh statistics, so the reports' plans see a big rebuild at once rather than
             # after autovacuum's next pass.
             with connection.cursor() as cursor:
-                for model in (
-                    ProductSalesDay,
-                    VariantSalesDay,
-                    ProductSalesMonth,
-                    VariantSalesMonth,
-                    BuyerSalesDay,
-                    ProductActivityDay,
-                ):
+                for model in (*DAILY, ProductSalesMonth, VariantSalesMonth):
                     cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
         run.finished_at = timezone.now()
         run.days = len(wanted)

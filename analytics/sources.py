@@ -11,10 +11,21 @@ follow their customer when a salesperson hands them over).
 
 from __future__ import annotations
 
-from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet
+from datetime import timedelta
+
+from django.db.models import (
+    DateTimeField,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+)
 
 from orders.membership import LEVEL_STATES
-from orders.models import Order, OrderLine
+from orders.models import Order, OrderLine, Payment
 
 from .periods import Period
 from .query import ReportQuery
@@ -30,6 +41,35 @@ LINE_NET = ExpressionWrapper(
     (F("quantity") - F("refunded_quantity")) * F("unit_price_base"),
     output_field=DecimalField(max_digits=16, decimal_places=2),
 )
+
+SALE = Q(state__in=SALE_STATES)
+
+# A search "leads to an order" when the member who searched places, within this window after
+# it, an order that became a sale: the placing time is the buyer's decision, while a bank
+# transfer may be paid days later.
+SEARCH_ORDER_WINDOW = timedelta(days=7)
+
+# A payment's outcome. A declined payment is noted, not closed: orders.lifecycle.payment_failed
+# writes the reason on the pending payment, cancelling the order then marks it cancelled, and a
+# later success clears the reason. So a payment failed when it carries a reason and did not
+# succeed; the "failed" status is counted too, for payments written with it directly.
+SUCCEEDED = Q(status=Payment.Status.SUCCEEDED)
+FAILED = ~SUCCEEDED & (Q(status=Payment.Status.FAILED) | ~Q(failure_reason=""))
+
+
+def led_to_order():
+    """True for a search (a SearchLog row) by a member who placed, within the window after
+    it, an order that became a sale."""
+    return Exists(
+        Order.objects.filter(
+            SALE,
+            member_id=OuterRef("member_id"),
+            placed_at__gte=OuterRef("searched_at"),
+            placed_at__lt=ExpressionWrapper(
+                OuterRef("searched_at") + SEARCH_ORDER_WINDOW, output_field=DateTimeField()
+            ),
+        )
+    )
 
 
 def buyer_narrowed(queryset: QuerySet, query: ReportQuery, *, distributor: str) -> QuerySet:

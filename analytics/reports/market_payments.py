@@ -3,10 +3,10 @@ large their orders are.
 
 4. Search: top terms, terms that found nothing, and terms followed by an order. A search "leads
    to an order" when the member who searched places, within SEARCH_ORDER_WINDOW after it, an
-   order that became a sale (paid and not refunded as a whole, analytics.sources): the placing
-   time is the buyer's decision, while a bank transfer may be paid days later.
+   order that became a sale (analytics.sources). Read from the search rollup (SearchDay).
 5. Payments: orders placed in the period by payment method and currency, the success and
-   failure of their payments, and the bank transfers waiting now.
+   failure of their payments (read from the payment rollup, PaymentDay), and the bank
+   transfers waiting now (read live).
 6. Markets: revenue, buyers, orders and growth per buyer country, new against returning buyers.
 8. Order value: the spread of order sizes in base-currency buckets, the average per segment and
    the median order.
@@ -19,7 +19,6 @@ in the period, and picks its three lists from them).
 from __future__ import annotations
 
 import heapq
-from datetime import timedelta
 from decimal import Decimal
 from itertools import pairwise
 
@@ -28,14 +27,10 @@ from django.db.models import (
     Aggregate,
     Case,
     Count,
-    DateTimeField,
-    Exists,
-    ExpressionWrapper,
     F,
     FloatField,
     IntegerField,
     Min,
-    OuterRef,
     Q,
     QuerySet,
     Sum,
@@ -43,21 +38,23 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from catalog.models import SearchLog
 from members.models import BusinessType, Distributor
-from orders.models import Order, OrderState, Payment, PaymentMethod
+from orders.models import Order, OrderState, PaymentMethod
 
 from ..access import Audience
+from ..models import PaymentDay, SearchDay
 from ..periods import Period
 from ..query import ReportQuery
 from ..registry import Filter, report
 from ..results import Card, Chart, Column, Kind, ReportResult, Series
-from ..sources import ORDER_NET, SALE_STATES, buyer_narrowed, sales_orders
+from ..sources import ORDER_NET, SALE_STATES, SEARCH_ORDER_WINDOW, buyer_narrowed, sales_orders
+from .products import refreshed_note
 
 ZERO = Decimal("0.00")
 TENTH = Decimal("0.1")
@@ -84,8 +81,8 @@ def _country_name(code) -> str:
 
 # --- 4. Search ---------------------------------------------------------------------------------
 
-SEARCH_ORDER_WINDOW = timedelta(days=7)
 SEARCH_LIST_SIZE = 20
+SEARCHES_AS_OF = _("Searches and orders as of %(at)s (the rollups refresh hourly).")
 SEARCH_CHART_SIZE = 15
 
 # Who searched: a member once whatever their session, a visitor (no member) by their session;
@@ -94,31 +91,15 @@ SEARCH_CHART_SIZE = 15
 VISITOR = Q(member_id__isnull=True) & ~Q(session_key="")
 
 
-def _led_to_order():
-    """True for a member's search followed, within the window, by an order that became a
-    sale."""
-    return Exists(
-        Order.objects.filter(
-            member_id=OuterRef("member_id"),
-            state__in=SALE_STATES,
-            placed_at__gte=OuterRef("searched_at"),
-            placed_at__lt=ExpressionWrapper(
-                OuterRef("searched_at") + SEARCH_ORDER_WINDOW, output_field=DateTimeField()
-            ),
-        )
-    )
-
-
-def _searches(period: Period) -> QuerySet[SearchLog]:
-    start, end = period.bounds()
-    return SearchLog.objects.filter(searched_at__gte=start, searched_at__lt=end).order_by()
+def _search_days(period: Period) -> QuerySet[SearchDay]:
+    return SearchDay.objects.filter(day__gte=period.start, day__lte=period.end).order_by()
 
 
 def _search_totals(period: Period) -> dict:
-    row = _searches(period).aggregate(
-        searches=Count("pk"),
+    row = _search_days(period).aggregate(
+        searches=Coalesce(Sum("searches"), 0),
         terms=Count("term", distinct=True),
-        empty=Count("pk", filter=Q(results=0)),
+        empty=Coalesce(Sum("no_results"), 0),
     )
     return _with_empty_share(row)
 
@@ -129,32 +110,21 @@ def _with_empty_share(row: dict) -> dict:
 
 
 def _terms(period: Period) -> list[dict]:
-    """One row per term searched in the period with every figure the table shows, in two
-    queries. Whether a search led to an order is asked in the WHERE clause of its own query,
-    where PostgreSQL joins the searches to the orders once (a hash semi-join); asked per row
-    in the grouped query, it looked up the orders once per search, which took seconds on a
-    year of searches."""
-    searches = _searches(period)
-    ordered = dict(
-        searches.filter(_led_to_order())
+    """One row per term searched in the period with every figure the table shows, in one
+    query over the search rollup (analytics.rollups), where whether a search led to an order
+    is already counted: joining a year of searches to the orders took most of a second."""
+    rows = (
+        _search_days(period)
         .values("term")
-        .annotate(ordered=Count("member_id", distinct=True))
-        .values_list("term", "ordered")
+        .annotate(
+            searches=Sum("searches"),
+            visitors=Count("session_key", distinct=True, filter=VISITOR),
+            no_results=Sum("no_results"),
+            members=Count("member_id", distinct=True),
+            ordered=Count("member_id", distinct=True, filter=Q(ordered__gt=0)),
+        )
     )
-    rows = searches.values("term").annotate(
-        searches=Count("pk"),
-        visitors=Count("session_key", distinct=True, filter=VISITOR),
-        no_results=Count("pk", filter=Q(results=0)),
-        members=Count("member_id", distinct=True),
-    )
-    return [
-        {
-            **row,
-            "searchers": row["members"] + row["visitors"],
-            "ordered": ordered.get(row["term"], 0),
-        }
-        for row in rows
-    ]
+    return [{**row, "searchers": row["members"] + row["visitors"]} for row in rows]
 
 
 def _first(rows, size: int, *, key, only=None) -> list[dict]:
@@ -254,60 +224,46 @@ def search(query: ReportQuery) -> ReportResult:
                 "as searchers only."
             )
             % {"days": SEARCH_ORDER_WINDOW.days},
+            refreshed_note(SEARCHES_AS_OF),
         ],
     )
 
 
 # --- 5. Payments -------------------------------------------------------------------------------
 
-SALE = Q(state__in=SALE_STATES)
-SUCCEEDED = Q(status=Payment.Status.SUCCEEDED)
-# A declined payment is noted, not closed: orders.lifecycle.payment_failed writes the reason on
-# the pending payment, cancelling the order then marks it cancelled, and a later success clears
-# the reason. So a payment failed when it carries a reason and did not succeed; the "failed"
-# status is counted too, for payments written with it directly.
-FAILED = ~SUCCEEDED & (Q(status=Payment.Status.FAILED) | ~Q(failure_reason=""))
+PAYMENTS_AS_OF = _(
+    "Orders placed and their payments as of %(at)s (the rollups refresh hourly); the bank "
+    "transfers waiting are as of now."
+)
 ORDER_NAMES = ("orders", "paid", "revenue")
 PAYMENT_NAMES = ("payments", "succeeded", "failed")
 
 
-def _order_figures(within: Q) -> dict:
-    return {
-        "orders": Count("pk", filter=within),
-        "paid": Count("pk", filter=within & SALE),
-        "revenue": Sum(ORDER_NET, filter=within & SALE),
-    }
+def _figures(within: Q, suffix: str = "") -> dict:
+    return {f"{name}{suffix}": Sum(name, filter=within) for name in (*ORDER_NAMES, *PAYMENT_NAMES)}
 
 
-def _payment_figures(within: Q) -> dict:
-    return {
-        "payments": Count("pk", filter=within),
-        "succeeded": Count("pk", filter=within & SUCCEEDED),
-        "failed": Count("pk", filter=within & FAILED),
-    }
-
-
-def _placed_in(period: Period, placed_at: str) -> Q:
-    start, end = period.bounds()
-    return Q(**{f"{placed_at}__gte": start, f"{placed_at}__lt": end})
-
-
-def _placed_grouped(
-    rows: QuerySet, query: ReportQuery, *, placed_at: str, keys: dict, figures
-) -> list[dict]:
-    """`rows` of the orders placed in the period or its comparison, narrowed to the query's
-    buyers and grouped by `keys`: each group has `figures` of the period, and those of the
-    comparison period under the same names ending in "_before". One pass over both periods
-    (a period may overlap its comparison: each figure filters its own)."""
-    within = _placed_in(query.period, placed_at)
-    aggregates = figures(within)
+def _placed_grouped(query: ReportQuery) -> list[dict]:
+    """The payment rollup's rows (analytics.rollups: orders and their payment attempts per
+    placing day) of the period or its comparison, narrowed to the query's country and grouped
+    by method and currency: each group has the period's figures, and the comparison's under
+    the same names ending in "_before". One query over both periods (a period may overlap its
+    comparison: each figure filters its own)."""
+    period = query.period
+    within = Q(day__gte=period.start, day__lte=period.end)
+    aggregates = {}
     if query.compare:
-        before = _placed_in(query.compare, placed_at)
+        before = Q(day__gte=query.compare.start, day__lte=query.compare.end)
+        aggregates = _figures(before, "_before")
         within |= before
-        aggregates |= {f"{name}_before": agg for name, agg in figures(before).items()}
-    distributor = placed_at.replace("placed_at", "member__distributor")
-    narrowed = buyer_narrowed(rows.filter(within).order_by(), query, distributor=distributor)
-    return list(narrowed.annotate(**keys).values(*keys).annotate(**aggregates))
+    # Last: an aggregate named like its column hides the column from those after it.
+    aggregates |= _figures(Q(day__gte=period.start, day__lte=period.end))
+    rows = PaymentDay.objects.filter(within).order_by()
+    if query.country:
+        rows = rows.filter(country=query.country)
+    return list(
+        rows.values(by_method=F("method"), by_currency=F("currency")).annotate(**aggregates)
+    )
 
 
 def _summed(groups: list[dict], key: str, names: tuple[str, ...], suffix: str = "") -> list[dict]:
@@ -398,29 +354,22 @@ def _method_label(value) -> str:
     filters={Filter.COUNTRY},
 )
 def payments(query: ReportQuery) -> ReportResult:
-    by = {"by_method": F("payment_method"), "by_currency": F("currency")}
-    placed = _placed_grouped(
-        Order.objects, query, placed_at="placed_at", keys=by, figures=_order_figures
-    )
-    by = {"by_method": F("method"), "by_currency": F("order__currency")}
-    tried = _placed_grouped(
-        Payment.objects, query, placed_at="order__placed_at", keys=by, figures=_payment_figures
-    )
-    by_method = _summed(placed, "by_method", ORDER_NAMES)
-    tried_by_method = _summed(tried, "by_method", PAYMENT_NAMES)
+    groups = _placed_grouped(query)
+    by_method = _summed(groups, "by_method", ORDER_NAMES)
+    tried_by_method = _summed(groups, "by_method", PAYMENT_NAMES)
     methods = _payment_rows(_g("Payment method"), by_method, tried_by_method, _method_label)
     currencies = _payment_rows(
         _g("Currency"),
-        _summed(placed, "by_currency", ORDER_NAMES),
-        _summed(tried, "by_currency", PAYMENT_NAMES),
+        _summed(groups, "by_currency", ORDER_NAMES),
+        _summed(groups, "by_currency", PAYMENT_NAMES),
         str,
     )
     totals = _payment_totals(by_method, tried_by_method)
     before = None
     if query.compare:
         before = _payment_totals(
-            _summed(placed, "by_method", ORDER_NAMES, "_before"),
-            _summed(tried, "by_method", PAYMENT_NAMES, "_before"),
+            _summed(groups, "by_method", ORDER_NAMES, "_before"),
+            _summed(groups, "by_method", PAYMENT_NAMES, "_before"),
         )
     waiting = _waiting_transfers(query)
 
@@ -473,6 +422,7 @@ def payments(query: ReportQuery) -> ReportResult:
                 "Bank transfers waiting are the orders awaiting a bank transfer now, whatever "
                 "the period; their amount is in the base currency."
             ),
+            refreshed_note(PAYMENTS_AS_OF),
         ],
     )
 

@@ -160,14 +160,16 @@ def buyer_narrowed(query: ReportQuery) -> bool:
     return bool(query.country or query.salesperson_id or query.level_id)
 
 
-def refreshed_note() -> str:
-    """When the rollups were last brought up to date (one query)."""
+SALES_AS_OF = _("Sales, views and cart additions as of %(at)s (the rollups refresh hourly).")
+
+
+def refreshed_note(as_of=SALES_AS_OF) -> str:
+    """When the rollups were last brought up to date (one query), in `as_of`'s words (a
+    text with %(at)s) saying what the page read from them."""
     run = RollupRun.objects.filter(finished_at__isnull=False).order_by("-finished_at").first()
     if run is None:
         return _g("The daily rollups have not been built yet: run “manage.py rollups_refresh”.")
-    return _g("Sales, views and cart additions as of %(at)s (the rollups refresh hourly).") % {
-        "at": timezone.localtime(run.finished_at).strftime("%Y-%m-%d %H:%M")
-    }
+    return str(as_of) % {"at": timezone.localtime(run.finished_at).strftime("%Y-%m-%d %H:%M")}
 
 
 def _money(value) -> Decimal:

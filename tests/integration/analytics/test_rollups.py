@@ -1,7 +1,8 @@
 """The daily rollups (analytics.rollups): figures worked out by hand from a small history, a
-rerun that changes nothing, a late refund or cancellation that rebuilds the day it was paid on,
-views and cart additions from the shop's pages landing in the activity table, the beat task
-and the command, and two refreshes at once on PostgreSQL."""
+rerun that changes nothing, a late refund or cancellation that rebuilds the day it was paid on
+(and the day it was placed on, with the search window before it), views and cart additions
+from the shop's pages landing in the activity table, the searches and payments rollups, the
+beat task and the command, and two refreshes at once on PostgreSQL."""
 
 import threading
 import time
@@ -15,15 +16,17 @@ from django.utils import timezone
 
 from analytics import rollups
 from analytics.models import (
+    PaymentDay,
     ProductActivityDay,
     ProductSalesDay,
     ProductSalesMonth,
     RollupRun,
+    SearchDay,
     VariantSalesDay,
     VariantSalesMonth,
 )
 from analytics.tasks import rollups_refresh_task
-from catalog.models import CartAddition, ProductView
+from catalog.models import CartAddition, ProductView, SearchLog
 from catalog.services import catalog_events_flush
 from members.models import Level
 from orders import lifecycle
@@ -179,8 +182,9 @@ class TestRefreshing:
         ) == {(june, tote, 26, 3), (june, clutch, 2, 1), (may, clutch, 1, 1)}
         # The first run covers every day from the earliest sale to today.
         assert (run.first_day, run.last_day, run.days) == (on(40), TODAY, 41)
-        # Products, variants, buyers per category, activity, then product and variant months.
-        assert run.rows == 4 + 5 + 5 + 3 + 3 + 4
+        # Products, variants, buyers per category, activity, payments per placing day (see
+        # below), then product and variant months.
+        assert run.rows == 4 + 5 + 5 + 3 + 5 + 3 + 4
         assert run.finished_at >= run.started_at
 
     def test_a_rerun_writes_the_same_rows(self, history):
@@ -213,8 +217,9 @@ class TestRefreshing:
 
         run = rollups.rollups_refresh(now=NOW)
 
-        # Its day, and today (the last run's last day).
-        assert (run.days, run.first_day, run.last_day) == (2, on(40), TODAY)
+        # The day it was paid and placed on, the eight days before (searches it may have
+        # followed), and today (the last run's last day).
+        assert (run.days, run.first_day, run.last_day) == (10, on(48), TODAY)
         assert not ProductSalesDay.objects.filter(day=on(40)).exists()
         assert ProductSalesDay.objects.filter(day=on(2)).count() == 3  # untouched
 
@@ -235,7 +240,7 @@ class TestRefreshing:
 
         run = rollups.rollups_refresh(now=NOW)
 
-        assert (run.days, run.first_day, run.last_day) == (2, on(2), TODAY)
+        assert (run.days, run.first_day, run.last_day) == (10, on(10), TODAY)
         row = ProductSalesDay.objects.get(day=on(2), product=history["tote"], country="DE")
         assert (row.units, row.revenue, row.orders) == (18, Decimal("72.00"), 2)
 
@@ -248,6 +253,85 @@ class TestRefreshing:
         rollups.rollups_refresh(now=NOW)
 
         assert not ProductSalesDay.objects.filter(product=history["clutch"], day=on(2)).exists()
+
+    def test_orders_and_payments_per_placing_day_method_currency_and_country(self, history):
+        ana_orders = history["ana"].orders
+        by_card = ana_orders.get(paid_at=day(2, hour=9))
+        Order.objects.filter(pk=by_card.pk).update(payment_method="card", currency="EUR")
+        for order, method, status in [
+            (by_card, "bank_transfer", Payment.Status.CANCELLED),  # tried first, dropped
+            (by_card, "card", Payment.Status.SUCCEEDED),
+            (ana_orders.get(paid_at=day(2, hour=15)), "bank_transfer", Payment.Status.FAILED),
+        ]:
+            Payment.objects.create(
+                order=order, method=method, status=status, amount=1, currency=order.currency
+            )
+
+        rollups.rollups_refresh(now=NOW)
+
+        assert set(
+            PaymentDay.objects.values_list(
+                "day",
+                "method",
+                "currency",
+                "country",
+                "orders",
+                "paid",
+                "revenue",
+                "payments",
+                "succeeded",
+                "failed",
+            )
+        ) == {
+            # Ana: the totes (60) and the small totes (20) by transfer, the clutch (20) by
+            # card in euros, whose transfer attempt counts under the transfer in euros.
+            (on(2), "bank_transfer", "USD", "DE", 2, 2, Decimal("80.00"), 1, 0, 1),
+            (on(2), "card", "EUR", "DE", 1, 1, Decimal("20.00"), 1, 1, 0),
+            (on(2), "bank_transfer", "EUR", "DE", 0, 0, Decimal("0.00"), 1, 0, 0),
+            # Bob: his totes (30; the lines' refund did not touch the order's total), the
+            # cancelled and the wholly refunded orders (no sales), and the clutch in May.
+            (on(2), "bank_transfer", "USD", "FR", 1, 1, Decimal("30.00"), 0, 0, 0),
+            (on(3), "bank_transfer", "USD", "FR", 2, 0, Decimal("0.00"), 0, 0, 0),
+            (on(40), "bank_transfer", "USD", "FR", 1, 1, Decimal("12.50"), 0, 0, 0),
+            # Ana's clutches given back line by line: still a sale of its order's total.
+            (on(5), "bank_transfer", "USD", "DE", 1, 1, Decimal("30.00"), 0, 0, 0),
+        }
+
+    def test_searches_per_term_and_searcher_with_those_followed_by_a_sale(self, history):
+        ana, bob = history["ana"], history["bob"]
+        for term, results, member, session, at in [
+            ("tote", 4, ana, "a1", day(4)),  # Ana's sales two days later: ordered
+            ("tote", 4, ana, "a2", day(4, hour=13)),  # her second session: the same row
+            ("tote", 4, None, "v1", day(4)),  # a visitor, by their session
+            ("silk", 0, bob, "b1", day(5)),  # Bob's sale three days later
+            ("silk", 0, bob, "b1", day(12)),  # ten days before it: too early
+            ("silk", 0, None, "", day(12)),  # nobody known
+        ]:
+            SearchLog.objects.create(
+                term=term, results=results, member=member, session_key=session, searched_at=at
+            )
+
+        rollups.rollups_refresh(now=NOW)
+
+        fields = ("day", "term", "member_id", "session_key", "searches", "no_results", "ordered")
+        assert set(SearchDay.objects.values_list(*fields)) == {
+            (on(4), "tote", ana.pk, "", 2, 0, 2),
+            (on(4), "tote", None, "v1", 1, 0, 0),
+            (on(5), "silk", bob.pk, "", 1, 1, 1),
+            (on(12), "silk", bob.pk, "", 1, 1, 0),
+            (on(12), "silk", None, "", 1, 1, 0),
+        }
+
+        # Bob's order is cancelled weeks later: the next refresh finds his search no longer
+        # followed by a sale, though it was made on a day before the order.
+        order = bob.orders.get(placed_at=day(2))
+        order.state = OrderState.CANCELLED
+        order.save()
+        run = rollups.rollups_refresh(now=NOW)
+
+        assert on(5) in [run.first_day + timedelta(days=n) for n in range(run.days)]
+        assert SearchDay.objects.get(day=on(5), term="silk").ordered == 0
+        assert SearchDay.objects.get(day=on(4), term="tote", member_id=ana.pk).ordered == 2
 
     def test_days_with_nothing_left_are_emptied(self, history):
         rollups.rollups_refresh(now=NOW)
