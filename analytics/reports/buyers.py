@@ -35,7 +35,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Category, Product, Variant
@@ -328,7 +328,7 @@ def purchase_cycle(query: ReportQuery) -> ReportResult:
         )
     labels, counts = _histogram(found.weeks)
     notes = [
-        _g(
+        gettext(
             "A buyer has a cycle once they have ordered on at least %(n)s different days up to "
             "%(end)s (orders paid the same day count as one purchase). They are overdue when "
             "the days since their last order pass %(factor)s times their median cycle, and at "
@@ -343,7 +343,7 @@ def purchase_cycle(query: ReportQuery) -> ReportResult:
     ]
     if found.buyers > CALL_LIST_ROWS:
         notes.append(
-            _g("The table shows the first %(shown)s of %(total)s buyers.")
+            gettext("The table shows the first %(shown)s of %(total)s buyers.")
             % {"shown": CALL_LIST_ROWS, "total": found.buyers}
         )
     return ReportResult(
@@ -363,7 +363,7 @@ def purchase_cycle(query: ReportQuery) -> ReportResult:
             Card(_("Overdue buyers"), found.overdue, Kind.INT),
             Card(_("Median cycle across buyers"), found.median, Kind.DAYS),
         ],
-        chart=Chart("bar", labels, [Series(_g("Buyers by median cycle (days)"), counts)]),
+        chart=Chart("bar", labels, [Series(gettext("Buyers by median cycle (days)"), counts)]),
         notes=notes,
     )
 
@@ -506,7 +506,7 @@ def favourite_styles(query: ReportQuery) -> ReportResult:
         )
     favourites = _ranked(overall)[:CHART_OPTIONS]
     notes = [
-        _g(
+        gettext(
             "The %(n)s buyers with the most revenue in the period. Shares are of the buyer's "
             "units; a variant counts towards each of its options (its size and its colour). "
             "Which buyers are listed, the Units card and the chart read the daily rollups, "
@@ -538,7 +538,7 @@ def favourite_styles(query: ReportQuery) -> ReportResult:
         chart=Chart(
             "hbar",
             [label for _units, label in favourites],
-            [Series(_g("Units"), [units for units, _label in favourites])],
+            [Series(gettext("Units"), [units for units, _label in favourites])],
         ),
         notes=notes,
     )
@@ -633,7 +633,7 @@ def retention(query: ReportQuery) -> ReportResult:
             next_month_base += buyers
             next_month += months.get(1, (0, 0))[0]
     notes = [
-        _g(
+        gettext(
             "A buyer's cohort is the month of their first sale order ever; later months count "
             "the cohort's buyers who ordered in them, up to %(end)s (its month may be partial). "
             "Repeat rate: the share of the cohort with two orders or more by then."
@@ -660,7 +660,7 @@ def retention(query: ReportQuery) -> ReportResult:
         chart=Chart(
             "bar",
             [row["cohort"] for row in rows],
-            [Series(_g("Repeat rate (%)"), [row["repeat"] or 0 for row in rows])],
+            [Series(gettext("Repeat rate (%)"), [row["repeat"] or 0 for row in rows])],
         ),
         notes=notes,
     )
@@ -739,7 +739,7 @@ def at_risk(query: ReportQuery) -> ReportResult:
         )
     charted = rows[:RISK_CHART]
     notes = [
-        _g(
+        gettext(
             "The window is the period you pick (%(days)s days): choose a quarter to judge "
             "buyers who order monthly. Their average is their spend over the %(trailing)s days "
             "before it, scaled to the window's length; buyers averaging under %(floor)s are "
@@ -749,7 +749,7 @@ def at_risk(query: ReportQuery) -> ReportResult:
     ]
     if len(found) > RISK_ROWS:
         notes.append(
-            _g("The table shows the first %(shown)s of %(total)s buyers.")
+            gettext("The table shows the first %(shown)s of %(total)s buyers.")
             % {"shown": RISK_ROWS, "total": len(found)}
         )
     return ReportResult(
@@ -772,8 +772,8 @@ def at_risk(query: ReportQuery) -> ReportResult:
             "bar",
             [row["company"] for row in charted],
             [
-                Series(_g("Usual spend per window"), [row["average"] for row in charted]),
-                Series(_g("Spend in the period"), [row["now"] for row in charted]),
+                Series(gettext("Usual spend per window"), [row["average"] for row in charted]),
+                Series(gettext("Spend in the period"), [row["now"] for row in charted]),
             ],
             money=True,
         ),

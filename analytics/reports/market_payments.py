@@ -40,7 +40,7 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -76,7 +76,7 @@ def _average(total, count) -> Decimal | None:
 
 
 def _country_name(code) -> str:
-    return str(countries.name(code)) if code else _g("Unknown")
+    return str(countries.name(code)) if code else gettext("Unknown")
 
 
 # --- 4. Search ---------------------------------------------------------------------------------
@@ -179,9 +179,9 @@ def search(query: ReportQuery) -> ReportResult:
         only=lambda r: r["ordered"],
     )
     rows = (
-        [_term_row(_g("Top terms"), row) for row in top]
-        + [_term_row(_g("No results"), row) for row in empty]
-        + [_term_row(_g("Leads to orders"), row) for row in leading]
+        [_term_row(gettext("Top terms"), row) for row in top]
+        + [_term_row(gettext("No results"), row) for row in empty]
+        + [_term_row(gettext("Leads to orders"), row) for row in leading]
     )
     shown = top[:SEARCH_CHART_SIZE]
 
@@ -208,16 +208,16 @@ def search(query: ReportQuery) -> ReportResult:
         chart=Chart(
             "bar",
             [row["term"] for row in shown],
-            [Series(_g("Searches"), [row["searches"] for row in shown])],
+            [Series(gettext("Searches"), [row["searches"] for row in shown])],
         ),
         notes=[
-            _g(
+            gettext(
                 "Three lists of at most %(size)d terms each: the most searched, those with the "
                 "most searches that found nothing, and those after which the most members "
                 "ordered."
             )
             % {"size": size},
-            _g(
+            gettext(
                 "A member ordered after a search when they placed, within %(days)d days of it, "
                 "an order that was paid and not refunded as a whole. Conversion is members who "
                 "ordered over members who searched; visitors who were not logged in are counted "
@@ -357,9 +357,9 @@ def payments(query: ReportQuery) -> ReportResult:
     groups = _placed_grouped(query)
     by_method = _summed(groups, "by_method", ORDER_NAMES)
     tried_by_method = _summed(groups, "by_method", PAYMENT_NAMES)
-    methods = _payment_rows(_g("Payment method"), by_method, tried_by_method, _method_label)
+    methods = _payment_rows(gettext("Payment method"), by_method, tried_by_method, _method_label)
     currencies = _payment_rows(
-        _g("Currency"),
+        gettext("Currency"),
         _summed(groups, "by_currency", ORDER_NAMES),
         _summed(groups, "by_currency", PAYMENT_NAMES),
         str,
@@ -404,21 +404,21 @@ def payments(query: ReportQuery) -> ReportResult:
         chart=Chart(
             "doughnut",
             [row["name"] for row in methods],
-            [Series(_g("Revenue"), [row["revenue"] for row in methods])],
+            [Series(gettext("Revenue"), [row["revenue"] for row in methods])],
             money=True,
         ),
         notes=[
-            _g(
+            gettext(
                 "Orders placed in the period, whatever became of them; revenue counts those "
                 "paid and not refunded as a whole, net of partial refunds, in the base currency."
             ),
-            _g(
+            gettext(
                 "Payments are the payment attempts of those orders, one per order and method; "
                 "the success and failure rates are shares of all of them. A payment failed "
                 "when it was declined and never succeeded, whether its order still waits or "
                 "was cancelled; the rest are still pending or were cancelled untried."
             ),
-            _g(
+            gettext(
                 "Bank transfers waiting are the orders awaiting a bank transfer now, whatever "
                 "the period; their amount is in the base currency."
             ),
@@ -565,16 +565,16 @@ def markets(query: ReportQuery) -> ReportResult:
         chart=Chart(
             "hbar",
             [row["country"] for row in charted],
-            [Series(_g("Revenue"), [row["revenue"] for row in charted])],
+            [Series(gettext("Revenue"), [row["revenue"] for row in charted])],
             money=True,
         ),
         notes=[
-            _g(
+            gettext(
                 "A buyer's country is their distributor record's. A new buyer made their first "
                 "purchase ever in the period; the others are returning. Growth is against the "
                 "comparison period's revenue."
             ),
-            _g("The chart shows the %(size)d countries with the most revenue.")
+            gettext("The chart shows the %(size)d countries with the most revenue.")
             % {"size": MARKETS_CHART_SIZE},
         ],
     )
@@ -642,10 +642,10 @@ def _period_totals(orders: QuerySet[Order]) -> dict:
 
 
 def _size_labels() -> list[str]:
-    labels = [_g("under %(high)s") % {"high": f"{SIZE_BOUNDS[0]:,}"}]
+    labels = [gettext("under %(high)s") % {"high": f"{SIZE_BOUNDS[0]:,}"}]
     for low, high in pairwise(SIZE_BOUNDS):
-        labels.append(_g("%(low)s to %(high)s") % {"low": f"{low:,}", "high": f"{high:,}"})
-    labels.append(_g("%(low)s and over") % {"low": f"{SIZE_BOUNDS[-1]:,}"})
+        labels.append(gettext("%(low)s to %(high)s") % {"low": f"{low:,}", "high": f"{high:,}"})
+    labels.append(gettext("%(low)s and over") % {"low": f"{SIZE_BOUNDS[-1]:,}"})
     return labels
 
 
@@ -761,7 +761,7 @@ def order_value(query: ReportQuery) -> ReportResult:
     labels = _size_labels()
     empty = {"orders": 0, "revenue": ZERO}
     size_rows = _segment_rows(
-        _g("Order size"),
+        gettext("Order size"),
         [{"key": i, **sizes.get(i, empty)} for i in range(len(labels))],
         count,
         lambda i: labels[i],
@@ -771,13 +771,15 @@ def order_value(query: ReportQuery) -> ReportResult:
     rows = (
         size_rows
         + _segment_rows(
-            _g("Business type"),
+            gettext("Business type"),
             segments["type"],
             count,
-            lambda k: str(types.get(k, k or _g("Unknown"))),
+            lambda k: str(types.get(k, k or gettext("Unknown"))),
         )
-        + _segment_rows(_g("Level"), segments["level"], count, lambda k: k or _g("No level"))
-        + _segment_rows(_g("Country"), segments["country"], count, _country_name)
+        + _segment_rows(
+            gettext("Level"), segments["level"], count, lambda k: k or gettext("No level")
+        )
+        + _segment_rows(gettext("Country"), segments["country"], count, _country_name)
     )
 
     def card(label, key, kind=Kind.INT):
@@ -798,9 +800,11 @@ def order_value(query: ReportQuery) -> ReportResult:
             card(_("Median order value"), "median", Kind.MONEY),
             card(_("Orders"), "orders"),
         ],
-        chart=Chart("bar", labels, [Series(_g("Orders"), [row["orders"] for row in size_rows])]),
+        chart=Chart(
+            "bar", labels, [Series(gettext("Orders"), [row["orders"] for row in size_rows])]
+        ),
         notes=[
-            _g(
+            gettext(
                 "Order sizes are each order's total net of refunds, in the base currency. The "
                 "country segment lists the %(size)d countries with the most revenue."
             )

@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Category, Product, Variant
@@ -168,7 +168,9 @@ def refreshed_note(as_of=SALES_AS_OF) -> str:
     text with %(at)s) saying what the page read from them."""
     run = RollupRun.objects.filter(finished_at__isnull=False).order_by("-finished_at").first()
     if run is None:
-        return _g("The daily rollups have not been built yet: run “manage.py rollups_refresh”.")
+        return gettext(
+            "The daily rollups have not been built yet: run “manage.py rollups_refresh”."
+        )
     return str(as_of) % {"at": timezone.localtime(run.finished_at).strftime("%Y-%m-%d %H:%M")}
 
 
@@ -225,7 +227,7 @@ class Tree:
         return path[below] if below < len(path) else base
 
     def name(self, category_id: int | None) -> str:
-        return self.names.get(category_id, _g("(deleted category)"))
+        return self.names.get(category_id, gettext("(deleted category)"))
 
     def path_name(self, category_id: int) -> str:
         return " › ".join(self.name(cid) for cid in self.paths.get(category_id, (category_id,)))
@@ -366,17 +368,19 @@ def products_report(query: ReportQuery) -> ReportResult:
     revenue = totals["revenue"]
     rows = [
         _product_row(
-            _g("Top product"), row, revenue, activity.get(row["product_id"], {}), rates, names
+            gettext("Top product"), row, revenue, activity.get(row["product_id"], {}), rates, names
         )
         for row in top
     ]
-    rows += [_product_row(_g("Top variant"), row, revenue, None, rates, names) for row in variants]
     rows += [
-        _product_row(_g("Viewed a lot, rarely bought"), row, revenue, row, rates, names)
+        _product_row(gettext("Top variant"), row, revenue, None, rates, names) for row in variants
+    ]
+    rows += [
+        _product_row(gettext("Viewed a lot, rarely bought"), row, revenue, row, rates, names)
         for row in rarely
     ]
     notes = [
-        _g(
+        gettext(
             "The table lists the top %(top)s products and the top %(top)s variants by revenue"
             " (units net of refunds, at the price paid in the base currency before order"
             " discounts)."
@@ -385,7 +389,7 @@ def products_report(query: ReportQuery) -> ReportResult:
     ]
     if rates:
         notes.append(
-            _g(
+            gettext(
                 "Viewed a lot, rarely bought: among the %(most)s most viewed products (with at"
                 " least %(min)s views), those in fewer than half as many orders per 100 views as"
                 " the shop as a whole."
@@ -394,7 +398,7 @@ def products_report(query: ReportQuery) -> ReportResult:
         )
     else:
         notes.append(
-            _g(
+            gettext(
                 "Views and cart additions count every visitor of the shop, whoever looks after"
                 " them: they are not narrowed by country, salesperson or level. With those"
                 " filters (and for a salesperson) they are shown for context only, without the"
@@ -432,7 +436,7 @@ def products_report(query: ReportQuery) -> ReportResult:
         chart=Chart(
             "hbar",
             [names.get(row["product_id"], {}).get("name", "") for row in chart_rows],
-            [Series(_g("Revenue"), [_money(row["revenue"]) for row in chart_rows])],
+            [Series(gettext("Revenue"), [_money(row["revenue"]) for row in chart_rows])],
             money=True,
         ),
         notes=notes,
@@ -469,7 +473,7 @@ def _category_row(group: str, category: str, now: dict, before: dict | None, tot
         "units": int(now.get("units") or 0),
         "revenue_before": previous,
         "change": change,
-        "falling": _g("falling") if change is not None and change < FALLING else "",
+        "falling": gettext("falling") if change is not None and change < FALLING else "",
     }
 
 
@@ -517,7 +521,7 @@ def categories_report(query: ReportQuery) -> ReportResult:
         name = tree.name(top_id)
         head = _category_row(
             name,
-            _g("(all)"),
+            gettext("(all)"),
             revenue_of(ids, now),
             revenue_of(ids, before) if before is not None else None,
             total,
@@ -550,21 +554,21 @@ def categories_report(query: ReportQuery) -> ReportResult:
         for top_id in chart_ids
     ]
     if values[None]:
-        series.append(Series(_g("Other"), [_money(values[None].get(day)) for day in days]))
+        series.append(Series(gettext("Other"), [_money(values[None].get(day)) for day in days]))
 
     notes = [
-        _g(
+        gettext(
             "Each top-level category (“(all)”) sums the categories below it; a category's own"
             " row counts the products placed directly in it."
         )
     ]
     if query.compare:
         notes.append(
-            _g("Falling: revenue down more than %(limit)s %% against the comparison period.")
+            gettext("Falling: revenue down more than %(limit)s %% against the comparison period.")
             % {"limit": -FALLING}
         )
     else:
-        notes.append(_g("Choose a comparison period to see which categories are falling."))
+        notes.append(gettext("Choose a comparison period to see which categories are falling."))
     notes.append(refreshed_note())
     previous_total = (
         sum((row["revenue"] or ZERO for row in before.values()), ZERO) if before else None
@@ -623,10 +627,10 @@ def keeping_up(launch_share: Decimal | None, revenue_share: Decimal | None, laun
     launch_share = launch_share or Decimal(0)
     revenue_share = revenue_share or Decimal(0)
     if revenue_share >= SIGNIFICANT_SHARE and launch_share < revenue_share / 2:
-        return _g("behind: few launches for its sales")
+        return gettext("behind: few launches for its sales")
     if launched >= 2 and launch_share > revenue_share * 2:
-        return _g("ahead: more launches than its sales")
-    return _g("keeping up")
+        return gettext("ahead: more launches than its sales")
+    return gettext("keeping up")
 
 
 @report(
@@ -683,21 +687,21 @@ def new_arrivals_report(query: ReportQuery) -> ReportResult:
             }
         )
     rows.sort(key=lambda row: (-row["revenue"], -row["launched"], row["category"]))
-    behind = _g("behind: few launches for its sales")
+    behind = gettext("behind: few launches for its sales")
     if query.compare:
         before_launched = _launches(query, query.compare).count()
         before_revenue = _money(sales_days(query, query.compare).aggregate(r=Sum("revenue"))["r"])
     else:
         before_launched = before_revenue = None
     notes = [
-        _g(
+        gettext(
             "Launched: products published in the period. Keeping up? compares a category's"
             " share of the launches with its share of revenue: “behind” when it brings %(min)s"
             " %% of revenue or more but gets less than half that share of the launches, “ahead”"
             " when it gets more than twice its share of revenue (two launches at least)."
         )
         % {"min": SIGNIFICANT_SHARE},
-        _g(
+        gettext(
             "Sold by new arrivals: revenue in the period from the products launched in it."
             " Categories are grouped under the top-level category, or under the level just"
             " below the chosen category."
@@ -731,8 +735,12 @@ def new_arrivals_report(query: ReportQuery) -> ReportResult:
             "bar",
             [row["category"] for row in rows],
             [
-                Series(_g("Share of launches (%)"), [row["launch_share"] or 0 for row in rows]),
-                Series(_g("Share of revenue (%)"), [row["revenue_share"] or 0 for row in rows]),
+                Series(
+                    gettext("Share of launches (%)"), [row["launch_share"] or 0 for row in rows]
+                ),
+                Series(
+                    gettext("Share of revenue (%)"), [row["revenue_share"] or 0 for row in rows]
+                ),
             ],
         ),
         notes=notes,

@@ -2,6 +2,7 @@
 language the shop offers with its format fields (%(name)s, {name}) intact, and the compiled
 catalogs in step with the sources."""
 
+import ast
 import re
 import shutil
 import subprocess
@@ -104,3 +105,24 @@ def test_the_catalogs_hold_every_string_of_the_code(tmp_path):
     for locale in TRANSLATED:
         held = {m.id for m in catalog(locale) if m.id}
         assert sorted(map(str, extracted - held)) == [], locale
+
+
+def test_translation_functions_keep_names_makemessages_extracts():
+    """makemessages (xgettext) finds strings by the function's name: `_`, `gettext`,
+    `gettext_lazy`, `ngettext`… A string passed to another alias (gettext imported as `_g`,
+    say) is translated at run time but never reaches the catalogs, so it stays English."""
+    extracted = {"_", "gettext", "gettext_lazy", "gettext_noop", "ngettext", "ngettext_lazy"}
+    extracted |= {"pgettext", "pgettext_lazy", "npgettext", "npgettext_lazy"}
+    renamed = []
+    for path in ROOT.rglob("*.py"):
+        parts = path.relative_to(ROOT).parts
+        if parts[0] in {".venv", "tests", "bench", "var", "media", "staticfiles"}:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "django.utils.translation":
+                renamed += [
+                    f"{path.relative_to(ROOT)}: {alias.name} as {alias.asname}"
+                    for alias in node.names
+                    if alias.asname and alias.name in extracted and alias.asname not in extracted
+                ]
+    assert renamed == []
