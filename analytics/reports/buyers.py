@@ -42,13 +42,13 @@ from catalog.models import Category, Product, Variant
 from members.models import Distributor
 
 from ..access import Audience
-from ..models import BuyerSalesDay, VariantSalesDay
+from ..models import BuyerSalesDay
 from ..periods import Period
 from ..query import ReportQuery
 from ..registry import Filter, report
 from ..results import Card, Chart, Column, Kind, ReportResult, Series
 from ..sources import LINE_UNITS, ORDER_NET, buyer_narrowed, sales_lines, sales_orders
-from .products import sales_days
+from .products import sales_parts
 
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
@@ -478,8 +478,13 @@ def favourite_styles(query: ReportQuery) -> ReportResult:
             options[buyer][label] += units
     overall: dict[str, int] = defaultdict(int)
     total_units = 0
-    everyone = sales_days(query, model=VariantSalesDay).values("variant_id")
-    for row in _variant_units(everyone.annotate(units=Sum("units"))):
+    # Units per variant from the whole months' rollup and the edge days' (sales_parts): a
+    # variant may come twice, and is added up here anyway.
+    first, *more = (
+        rows.values("variant_id").annotate(units=Sum("units"))
+        for rows in sales_parts(query, variants=True)
+    )
+    for row in _variant_units(first.union(*more, all=True) if more else first):
         units = int(row["units"] or 0)
         total_units += units
         for label in _option_labels(row):

@@ -93,18 +93,16 @@ def _previous_month(day: date) -> date:
     return (day.replace(day=1) - timedelta(days=1)).replace(day=1)
 
 
-def sales_per_item(
+def sales_parts(
     query: ReportQuery, period: Period | None = None, *, variants: bool = False
-) -> dict[int, dict]:
-    """{product id (or variant id): its revenue, units and orders} in the period, for the
-    buyers and categories the query allows. Two queries at most: unless the query narrows
-    the buyers, the whole months come from the monthly rollup and the edge days from the
-    daily one; otherwise every day from the daily one."""
+) -> list[QuerySet]:
+    """The rollup rows holding the period's sales per product (or variant) for the buyers
+    and categories the query allows, as one or two querysets: unless the query narrows the
+    buyers, the whole months from the monthly rollup and the edge days from the daily one;
+    otherwise every day from the daily one. An item may have rows in both."""
     period = period or query.period
-    day_model, month_model, item = (
-        (VariantSalesDay, VariantSalesMonth, "variant_id")
-        if variants
-        else (ProductSalesDay, ProductSalesMonth, "product_id")
+    day_model, month_model = (
+        (VariantSalesDay, VariantSalesMonth) if variants else (ProductSalesDay, ProductSalesMonth)
     )
     months, edges = whole_months(period) if not buyer_narrowed(query) else (None, [])
     parts = []
@@ -117,14 +115,21 @@ def sales_per_item(
         for first, last in edges:
             within |= Q(day__gte=first, day__lte=last)
         parts.append(_narrowed(day_model.objects.filter(within), query))
+    if query.category_ids:
+        parts = [rows.filter(category_id__in=query.category_ids) for rows in parts]
+    return [rows.order_by() for rows in parts]
+
+
+def sales_per_item(
+    query: ReportQuery, period: Period | None = None, *, variants: bool = False
+) -> dict[int, dict]:
+    """{product id (or variant id): its revenue, units and orders} in the period, for the
+    buyers and categories the query allows, from sales_parts: two queries at most."""
+    item = "variant_id" if variants else "product_id"
     found: dict[int, dict] = {}
-    for rows in parts:
-        if query.category_ids:
-            rows = rows.filter(category_id__in=query.category_ids)
-        for row in (
-            rows.order_by()
-            .values(item)
-            .annotate(revenue=Sum("revenue"), units=Sum("units"), orders=Sum("orders"))
+    for rows in sales_parts(query, period, variants=variants):
+        for row in rows.values(item).annotate(
+            revenue=Sum("revenue"), units=Sum("units"), orders=Sum("orders")
         ):
             held = found.setdefault(
                 row[item], {item: row[item], "revenue": ZERO, "units": 0, "orders": 0}

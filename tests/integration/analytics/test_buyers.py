@@ -276,6 +276,15 @@ class TestFavouriteStyles:
         assert cards(response)["Units"] == 140
         assert result_of(response).chart.labels[0] == "Colour: Red"  # 15 + 100
 
+    def test_a_period_of_whole_months_and_edge_days_counts_each_sale_once(self, history):
+        # 12 May to 30 June: June from the monthly rollup, 12 to 31 May from the daily one,
+        # where Bob's 50 small red shirts (16 May) are; a variant in both is added up.
+        response = manager_client().get(self.URL, {"start": "2026-05-12", "end": "2026-06-30"})
+        assert cards(response)["Units"] == 90
+        chart = result_of(response).chart
+        assert chart.labels[:2] == ["Colour: Red", "Size: S"]
+        assert chart.series[0].values[:2] == [65, 60]  # 15 + 50, 10 + 50
+
     def test_the_category_filter_ranks_and_counts_within_it(self, history):
         response = manager_client().get(self.URL, {**JUNE, "category": history["hats"].pk})
         assert column(response, "company") == ["Bob SARL", "Ana GmbH"]  # 80.00 against 20.00
