@@ -5,8 +5,9 @@ large their orders are.
    to an order" when the member who searched places, within SEARCH_ORDER_WINDOW after it, an
    order that became a sale (analytics.sources). Read from the search rollup (SearchDay).
 5. Payments: orders placed in the period by payment method and currency, the success and
-   failure of their payments (read from the payment rollup, PaymentDay), and the bank
-   transfers waiting now (read live).
+   failure of their payments (read from the payment rollup, PaymentDay: the buyer's country
+   is the one their record had when the day was last rebuilt), and the bank transfers
+   waiting now (read live).
 6. Markets: revenue, buyers, orders and growth per buyer country, new against returning buyers.
 8. Order value: the spread of order sizes in base-currency buckets, the average per segment and
    the median order.

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from analytics.registry import reports_in_order
+from analytics.rollups import rollups_refresh
 from staff import roles
 from tests.analytics_helpers import a_buyer, a_sale
 from tests.factories import ProductFactory, StaffFactory
@@ -30,10 +31,6 @@ def recent_history():
         buyer = a_buyer(country=country, owner=owner)
         for days in range(3 + index, 200, 20 + 5 * index):
             a_sale(buyer, {variant: (10 + index, "4.00")}, paid_at=now - timedelta(days=days))
-    try:
-        from analytics.rollups import rollups_refresh
-    except ImportError:  # the rollups arrive with the product reports
-        return
     rollups_refresh()
 
 
