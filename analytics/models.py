@@ -219,8 +219,8 @@ class PaymentDay(models.Model):
     paid = models.IntegerField(_("paid orders"), default=0)
     revenue = models.DecimalField(_("revenue"), max_digits=16, decimal_places=2, default=0)
     payments = models.IntegerField(_("payments"), default=0)
-    succeeded = models.IntegerField(_("succeeded"), default=0)
-    failed = models.IntegerField(_("failed"), default=0)
+    succeeded = models.IntegerField(_("payments succeeded"), default=0)
+    failed = models.IntegerField(_("payments failed"), default=0)
 
     class Meta:
         verbose_name = _("payments per day")

@@ -115,6 +115,17 @@ class ReportForm(forms.Form):
         return cleaned
 
 
+def _show_dates(form: ReportForm, period: Period) -> None:
+    """A date left blank shows the one the report uses (the default period's, or the one
+    worked out from the other date), so the page says which dates it covers where they are
+    changed."""
+    shown = form.data.copy()
+    for name, value in (("start", period.start), ("end", period.end)):
+        if not form.data.get(name) and name not in form.errors:
+            shown[name] = value.isoformat()
+    form.data = shown
+
+
 def query_from(data, *, filters, viewer: Viewer) -> tuple[ReportForm, ReportQuery]:
     """The form (with any errors) and the query it asks for; what is invalid is left at its
     default."""
@@ -130,6 +141,7 @@ def query_from(data, *, filters, viewer: Viewer) -> tuple[ReportForm, ReportQuer
     elif end is None:
         end = max(default.end, start)  # from there to today
     period = period_clamped(start, end)
+    _show_dates(form, period)
     compare = Compare(value.get("compare") or Compare.PREVIOUS)
     grain = Grain(value["grain"]) if value.get("grain") else grain_default(period)
     category = value.get("category")

@@ -48,8 +48,8 @@ def analytics_index(request):
 
 @require_POST
 def analytics_refresh(request):
-    """The manager asks for the rollups to be rebuilt now (the product, category and
-    new-arrival reports read them); the worker does it, as beat does every hour."""
+    """The manager asks for the rollups to be rebuilt now (the reports that read them say
+    so); the worker does it, as beat does every hour."""
     if not request.user.has_perm(ALL):
         return _refused(request)
     from .tasks import rollups_refresh_task

@@ -22,8 +22,8 @@ class Migration(migrations.Migration):
                 ('paid', models.IntegerField(default=0, verbose_name='paid orders')),
                 ('revenue', models.DecimalField(decimal_places=2, default=0, max_digits=16, verbose_name='revenue')),
                 ('payments', models.IntegerField(default=0, verbose_name='payments')),
-                ('succeeded', models.IntegerField(default=0, verbose_name='succeeded')),
-                ('failed', models.IntegerField(default=0, verbose_name='failed')),
+                ('succeeded', models.IntegerField(default=0, verbose_name='payments succeeded')),
+                ('failed', models.IntegerField(default=0, verbose_name='payments failed')),
             ],
             options={
                 'verbose_name': 'payments per day',

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
+from analytics.periods import period_default
 from orders.models import OrderState
 from staff import roles
 from tests.analytics_helpers import TODAY, a_buyer, a_sale, day, manager_client
@@ -96,6 +97,25 @@ def test_bad_dates_are_refused_with_a_message_not_an_error(history):
     assert "The end date is before the start date." in response.content.decode()
     garbage = manager_client().get("/analytics/sales/", {"start": "yesterday", "grain": "hour"})
     assert garbage.status_code == 200
+
+
+def test_the_date_fields_show_the_dates_the_report_covers(history):
+    default = period_default()
+    form = manager_client().get("/analytics/sales/").context["form"]
+    assert (form["start"].value(), form["end"].value()) == (
+        default.start.isoformat(),
+        default.end.isoformat(),
+    )
+    # Only the start given: the end is today, and shown so.
+    form = manager_client().get("/analytics/sales/", {"start": "2026-06-01"}).context["form"]
+    assert (form["start"].value(), form["end"].value()) == ("2026-06-01", default.end.isoformat())
+    # Dates typed stay as typed, with their error.
+    form = (
+        manager_client()
+        .get("/analytics/sales/", {"start": "2026-06-30", "end": "2026-06-01"})
+        .context["form"]
+    )
+    assert (form["start"].value(), form["end"].value()) == ("2026-06-30", "2026-06-01")
 
 
 def test_who_may_open_it(history):
