@@ -1291,7 +1291,8 @@ def _write_points(histories: list[_History], writer: _Writer) -> None:
 def _write_activity(sales: list[_Sale], catalog: _Catalog, rng, writer: _Writer):
     """What buyers did on the site before ordering: views of what they bought and of what
     they did not, a cart addition per product bought and a few left in the cart, searches
-    (a few for things the shop does not sell), and guests browsing."""
+    (a few for things the shop does not sell; some weeks before an order, that led to none),
+    and guests browsing and searching."""
     views, adds, searches = [], [], []
 
     def session():
@@ -1306,7 +1307,22 @@ def _write_activity(sales: list[_Sale], catalog: _Catalog, rng, writer: _Writer)
         adds.append({"product_id": product.id, "member_id": member, "added_at": at})
 
     found = dict(catalog.terms)
+    terms = [term for term, count in catalog.terms if count]  # terms that find something
     nothing = [term for term, count in catalog.terms if count == 0]
+
+    def search(term, member, key, searched_at):
+        if nothing and rng.random() < 0.12:
+            term = rng.choice(nothing)
+        searches.append(
+            {
+                "term": term,
+                "results": found.get(term, 1),
+                "member_id": member,
+                "session_key": key,
+                "searched_at": searched_at,
+            }
+        )
+
     for sale in sales:
         member, at, key = sale.buyer.user_id, sale.placed_at, session()
         bought = {line.product.id: line.product for line in sale.lines}
@@ -1330,17 +1346,13 @@ def _write_activity(sales: list[_Sale], catalog: _Catalog, rng, writer: _Writer)
             product = rng.choice(list(bought.values()))
             words = [w.lower() for w in product.name.split() if w.lower() in found]
             term = rng.choice(words) if words else product.name.lower()
-            if nothing and rng.random() < 0.12:
-                term = rng.choice(nothing)
-            searches.append(
-                {
-                    "term": term,
-                    "results": found.get(term, 1),
-                    "member_id": member,
-                    "session_key": key,
-                    "searched_at": at - timedelta(hours=rng.uniform(0.5, 48)),
-                }
-            )
+            search(term, member, key, at - timedelta(hours=rng.uniform(0.5, 48)))
+        if terms and rng.random() < 0.3:  # looking around, weeks before ordering
+            searched_at = at - timedelta(days=rng.uniform(8, 30))
+            search(rng.choice(terms), member, session(), searched_at)
+        if terms and rng.random() < 0.5:  # a visitor who is not logged in
+            searched_at = at - timedelta(hours=rng.uniform(0, 200))
+            search(rng.choice(terms), None, session(), searched_at)
     writer.insert(ProductView, views)
     writer.insert(CartAddition, adds)
     writer.insert(SearchLog, searches)
