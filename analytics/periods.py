@@ -3,7 +3,6 @@ is compared with, and the buckets a chart groups it by. Pure: no database."""
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -113,9 +112,32 @@ def buckets(period: Period, grain: Grain) -> list[date]:
         elif grain == Grain.WEEK:
             day += timedelta(days=7)
         else:
-            length = calendar.monthrange(day.year, day.month)[1]
-            day += timedelta(days=length)
+            day = month_add(day, 1)
     return found
+
+
+def month_add(day: date, n: int) -> date:
+    """The first day of the month `n` months after the one `day` falls in (n may be
+    negative)."""
+    index = day.year * 12 + day.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def whole_months(period: Period) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+    """The calendar months `period` covers whole, as (first month, last month) (None when it
+    covers none), and the runs of days outside them, (first day, last day) each."""
+    first = period.start if period.start.day == 1 else month_add(period.start, 1)
+    # The month before the one the day after the period falls in.
+    last = month_add(period.end + timedelta(days=1), -1)
+    if first > last:
+        return None, [(period.start, period.end)]
+    edges = []
+    if period.start < first:
+        edges.append((period.start, first - timedelta(days=1)))
+    month_after = month_add(last, 1)
+    if month_after <= period.end:
+        edges.append((month_after, period.end))
+    return (first, last), edges
 
 
 def bucket_label(day: date, grain: Grain) -> str:

@@ -60,6 +60,7 @@ from .models import (
     VariantSalesDay,
     VariantSalesMonth,
 )
+from .periods import month_add
 from .sources import (
     FAILED,
     LINE_NET,
@@ -294,6 +295,32 @@ def _insert_grouped(model, columns: dict[str, str], queryset) -> int:
     )
 
 
+def _insert_merged(model, keys: dict[str, str], parts: list[tuple[object, dict[str, str]]]) -> int:
+    """INSERT INTO the model the rows of grouped querysets that share the `keys` (column: its
+    alias in each queryset) but count different figures (each part's column: alias), merged
+    into one row per key: a figure is summed over the part that counts it, 0 where no part
+    has it. The rows written."""
+    q = connection.ops.quote_name
+    figures = [column for _rows, counted in parts for column in counted]
+    selects, params = [], []
+    for rows, counted in parts:
+        sql, part_params = rows.query.sql_with_params()
+        picked = [f"p.{q(alias)} AS {q(column)}" for column, alias in keys.items()]
+        picked += [
+            f"p.{q(counted[column])} AS {q(column)}" if column in counted else f"0 AS {q(column)}"
+            for column in figures
+        ]
+        selects.append(f"SELECT {', '.join(picked)} FROM ({sql}) p")  # noqa: S608 - compiled ORM SQL
+        params.extend(part_params)
+    grouped = ", ".join(f"u.{q(column)}" for column in keys)
+    summed = ", ".join(f"COALESCE(SUM(u.{q(column)}), 0)" for column in figures)
+    select = (
+        f"SELECT {grouped}, {summed} FROM ({' UNION ALL '.join(selects)}) u "  # noqa: S608 - compiled ORM SQL, values are parameters
+        f"GROUP BY {grouped}"
+    )
+    return _insert_from(model, [*keys, *figures], select, params)
+
+
 VARIANT_COLUMNS = {("variant_id" if c == "product_id" else c): a for c, a in SALES_COLUMNS.items()}
 
 
@@ -312,22 +339,13 @@ def _buyer_insert(days: list[date]) -> int:
 def _activity_insert(days: list[date]) -> int:
     """Views and cart additions per day and product, one row for both (a product only put in
     carts, or only viewed, gets a row too)."""
-    q = connection.ops.quote_name
-    views, views_params = _activity_select(ProductView, "viewed_at", days).query.sql_with_params()
-    adds, adds_params = _activity_select(CartAddition, "added_at", days).query.sql_with_params()
-    day, item, events = q("day"), q("item"), q("events")
-    select = (
-        f"SELECT u.{day}, u.{item}, SUM(u.views), SUM(u.cart_adds) FROM ("  # noqa: S608 - compiled ORM SQL, values are parameters
-        f"SELECT v.{day}, v.{item}, v.{events} AS views, 0 AS cart_adds FROM ({views}) v "
-        f"UNION ALL "
-        f"SELECT c.{day}, c.{item}, 0 AS views, c.{events} AS cart_adds FROM ({adds}) c"
-        f") u GROUP BY u.{day}, u.{item}"
-    )
-    return _insert_from(
+    return _insert_merged(
         ProductActivityDay,
-        ["day", "product_id", "views", "cart_adds"],
-        select,
-        (*views_params, *adds_params),
+        {"day": "day", "product_id": "item"},
+        [
+            (_activity_select(ProductView, "viewed_at", days), {"views": "events"}),
+            (_activity_select(CartAddition, "added_at", days), {"cart_adds": "events"}),
+        ],
     )
 
 
@@ -387,52 +405,43 @@ def _payment_insert(days: list[date]) -> int:
     """Orders placed per day, method, currency and country, and their payment attempts, in
     one row per group (a group may have attempts and no order: a buyer who tried a card, then
     chose a transfer)."""
-    q = connection.ops.quote_name
-    orders, orders_params = (
-        _placed_select(
-            Order.objects, days, placed_at="placed_at", method="payment_method", currency="currency"
-        )
-        .annotate(
-            order_count=Count("pk"),
-            paid_count=Count("pk", filter=SALE),
-            revenue=Sum(ORDER_NET, filter=SALE),
-        )
-        .query.sql_with_params()
+    orders = _placed_select(
+        Order.objects, days, placed_at="placed_at", method="payment_method", currency="currency"
+    ).annotate(
+        order_count=Count("pk"),
+        paid_count=Count("pk", filter=SALE),
+        sale_revenue=Sum(ORDER_NET, filter=SALE),
     )
-    tried, tried_params = (
-        _placed_select(
-            Payment.objects,
-            days,
-            placed_at="order__placed_at",
-            method="method",
-            currency="order__currency",
-        )
-        .annotate(
-            payment_count=Count("pk"),
-            succeeded_count=Count("pk", filter=SUCCEEDED),
-            failed_count=Count("pk", filter=FAILED),
-        )
-        .query.sql_with_params()
+    tried = _placed_select(
+        Payment.objects,
+        days,
+        placed_at="order__placed_at",
+        method="method",
+        currency="order__currency",
+    ).annotate(
+        payment_count=Count("pk"),
+        succeeded_count=Count("pk", filter=SUCCEEDED),
+        failed_count=Count("pk", filter=FAILED),
     )
-    group = ("day", "pay_method", "pay_currency", "buyer_country")
-    keys, o, t = (", ".join(f"{table}.{q(name)}" for name in group) for table in "uot")
-    select = (
-        f"SELECT {keys}, SUM(u.orders), SUM(u.paid), COALESCE(SUM(u.revenue), 0), "  # noqa: S608 - compiled ORM SQL, values are parameters
-        f"SUM(u.payments), SUM(u.succeeded), SUM(u.failed) FROM ("
-        f"SELECT {o}, o.{q('order_count')} AS orders, o.{q('paid_count')} AS paid, "
-        f"o.{q('revenue')} AS revenue, 0 AS payments, 0 AS succeeded, 0 AS failed "
-        f"FROM ({orders}) o "
-        f"UNION ALL "
-        f"SELECT {t}, 0, 0, NULL, t.{q('payment_count')}, t.{q('succeeded_count')}, "
-        f"t.{q('failed_count')} FROM ({tried}) t"
-        f") u GROUP BY {keys}"
-    )
-    columns = ["day", "method", "currency", "country", "orders", "paid", "revenue"]
-    return _insert_from(
+    return _insert_merged(
         PaymentDay,
-        [*columns, "payments", "succeeded", "failed"],
-        select,
-        (*orders_params, *tried_params),
+        {
+            "day": "day",
+            "method": "pay_method",
+            "currency": "pay_currency",
+            "country": "buyer_country",
+        },
+        [
+            (orders, {"orders": "order_count", "paid": "paid_count", "revenue": "sale_revenue"}),
+            (
+                tried,
+                {
+                    "payments": "payment_count",
+                    "succeeded": "succeeded_count",
+                    "failed": "failed_count",
+                },
+            ),
+        ],
     )
 
 
@@ -480,17 +489,13 @@ def _months_of(days: Iterable[date]) -> list[date]:
     return sorted({day.replace(day=1) for day in days})
 
 
-def _month_end(month: date) -> date:
-    return (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-
-
 def _month_select(model, item: str, months: list[date]):
     """The daily rows of `months` summed per month, item and category, all buyers together.
     A product's orders add up over days and buyer groups: an order is paid on one day by one
     buyer."""
     within = Q()
     for month in months:
-        within |= Q(day__gte=month, day__lte=_month_end(month))
+        within |= Q(day__gte=month, day__lt=month_add(month, 1))
     return (
         model.objects.filter(within)
         .order_by()

@@ -43,7 +43,7 @@ from members.models import Distributor
 
 from ..access import Audience
 from ..models import BuyerSalesDay
-from ..periods import Period
+from ..periods import Period, month_add
 from ..query import ReportQuery
 from ..registry import Filter, report
 from ..results import Card, Chart, Column, Kind, ReportResult, Series
@@ -554,11 +554,6 @@ def favourite_styles(query: ReportQuery) -> ReportResult:
 COHORT_MONTHS = 12  # columns m0 … m11, and the default span of cohorts
 
 
-def _month_add(month: date, n: int) -> date:
-    index = month.year * 12 + month.month - 1 + n
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def _months_between(first: date, later: date) -> int:
     return (later.year - first.year) * 12 + later.month - first.month
 
@@ -567,8 +562,8 @@ def cohort_months(period: Period) -> list[date]:
     """The cohorts shown: the twelve months up to the period's end, or the period's months if
     it is longer."""
     last = period.end.replace(day=1)
-    first = min(_month_add(last, 1 - COHORT_MONTHS), period.start.replace(day=1))
-    return [_month_add(first, n) for n in range(_months_between(first, last) + 1)]
+    first = min(month_add(last, 1 - COHORT_MONTHS), period.start.replace(day=1))
+    return [month_add(first, n) for n in range(_months_between(first, last) + 1)]
 
 
 def cohort_activity(query: ReportQuery) -> dict[date, dict[int, tuple[int, int]]]:
@@ -629,12 +624,12 @@ def retention(query: ReportQuery) -> ReportResult:
             "repeat": _percent(repeat, buyers),
         }
         for offset in range(COHORT_MONTHS):
-            seen = _month_add(cohort, offset) <= last_month
+            seen = month_add(cohort, offset) <= last_month
             row[f"m{offset}"] = _percent(months.get(offset, (0, 0))[0], buyers) if seen else None
         rows.append(row)
         total += buyers
         repeaters += repeat
-        if buyers and _month_add(cohort, 1) <= last_month:
+        if buyers and month_add(cohort, 1) <= last_month:
             next_month_base += buyers
             next_month += months.get(1, (0, 0))[0]
     notes = [

@@ -609,11 +609,18 @@ def median_sorted(orders: QuerySet[Order], count: int) -> Decimal | None:
     return (sum(middle, ZERO) / len(middle)).quantize(ZERO)
 
 
-def _median(orders: QuerySet[Order], count: int) -> Decimal | None:
-    if connections[orders.db].vendor != "postgresql":
-        return median_sorted(orders, count)
-    median = orders.aggregate(median=Median(ORDER_NET))["median"]
+def _postgres(orders: QuerySet[Order]) -> bool:
+    return connections[orders.db].vendor == "postgresql"
+
+
+def _median_value(median: float | None) -> Decimal | None:
     return None if median is None else Decimal(str(median)).quantize(ZERO)
+
+
+def _median(orders: QuerySet[Order], count: int) -> Decimal | None:
+    if not _postgres(orders):
+        return median_sorted(orders, count)
+    return _median_value(orders.aggregate(median=Median(ORDER_NET))["median"])
 
 
 def _value_totals(revenue, count: int, median: Decimal | None) -> dict:
@@ -627,18 +634,14 @@ def _value_totals(revenue, count: int, median: Decimal | None) -> dict:
 
 
 def _period_totals(orders: QuerySet[Order]) -> dict:
-    """The comparison period's cards: its revenue, orders, average and median order."""
-    postgres = connections[orders.db].vendor == "postgresql"
+    """The comparison period's cards: its revenue, orders, average and median order (on
+    PostgreSQL, in the same query)."""
+    postgres = _postgres(orders)
     figures = {"revenue": Sum(ORDER_NET), "orders": Count("pk")}
     if postgres:
         figures["median"] = Median(ORDER_NET)
     row = orders.aggregate(**figures)
-    if not postgres:
-        median = median_sorted(orders, row["orders"])
-    elif row["median"] is not None:
-        median = Decimal(str(row["median"])).quantize(ZERO)
-    else:
-        median = None
+    median = _median_value(row["median"]) if postgres else median_sorted(orders, row["orders"])
     return _value_totals(row["revenue"], row["orders"], median)
 
 

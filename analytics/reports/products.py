@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, F, Q, QuerySet, Sum
@@ -35,7 +34,7 @@ from ..models import (
     VariantSalesDay,
     VariantSalesMonth,
 )
-from ..periods import Grain, Period, bucket_label, buckets
+from ..periods import Grain, Period, bucket_label, buckets, whole_months
 from ..query import ReportQuery
 from ..registry import Filter, report
 from ..results import Card, Chart, Column, Kind, ReportResult, Series
@@ -54,43 +53,16 @@ SIGNIFICANT_SHARE = Decimal(5)  # % of revenue from which a category's launches 
 # Reading the rollups ----------------------------------------------------------------------------
 
 
-def sales_days(
-    query: ReportQuery, period: Period | None = None, *, model=ProductSalesDay
-) -> QuerySet[ProductSalesDay]:
-    """Rollup rows (of `model`: per product, or VariantSalesDay) of the period (the query's,
-    or `period`) for the buyers and categories the query's filters and its viewer allow (a
-    salesperson's own customers only)."""
+def sales_days(query: ReportQuery, period: Period | None = None) -> QuerySet[ProductSalesDay]:
+    """Daily rollup rows per product of the period (the query's, or `period`) for the buyers
+    and categories the query's filters and its viewer allow (a salesperson's own customers
+    only)."""
     period = period or query.period
-    rows = model.objects.filter(day__gte=period.start, day__lte=period.end).order_by()
+    rows = ProductSalesDay.objects.filter(day__gte=period.start, day__lte=period.end).order_by()
     rows = _narrowed(rows, query)
     if query.category_ids:
         rows = rows.filter(category_id__in=query.category_ids)
     return rows
-
-
-def whole_months(period: Period) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
-    """The calendar months `period` covers whole, as (first month, last month) (None when it
-    covers none), and the runs of days outside them, (first day, last day) each."""
-    first = period.start if period.start.day == 1 else _next_month(period.start)
-    after = period.end + timedelta(days=1)
-    last = _previous_month(after)  # the month before the one the day after the period is in
-    if first > last:
-        return None, [(period.start, period.end)]
-    edges = []
-    if period.start < first:
-        edges.append((period.start, first - timedelta(days=1)))
-    month_after = _next_month(last)
-    if month_after <= period.end:
-        edges.append((month_after, period.end))
-    return (first, last), edges
-
-
-def _next_month(day: date) -> date:
-    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
-
-
-def _previous_month(day: date) -> date:
-    return (day.replace(day=1) - timedelta(days=1)).replace(day=1)
 
 
 def sales_parts(

@@ -13,8 +13,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from analytics.periods import Period
-from analytics.reports.products import whole_months
+from analytics.periods import Period, whole_months
 from analytics.rollups import rollups_refresh
 from catalog.models import CartAddition, Product, ProductView
 from members.models import Level
