@@ -62,6 +62,12 @@ class Period:
         return f"{self.start.isoformat()} – {self.end.isoformat()}"
 
 
+# The dates a report may cover: a shop's history lies between them, and a period at either
+# end still has a comparison period and bounds that stay within the calendar.
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2099, 12, 31)
+
+
 def _year_back(day: date) -> date:
     try:
         return day.replace(year=day.year - 1)
@@ -76,9 +82,12 @@ def period_default(today: date | None = None, days: int = 30) -> Period:
 
 
 def period_clamped(start: date, end: date) -> Period:
-    """The range asked for, turned the right way round and cut to MAX_DAYS."""
+    """The range asked for, turned the right way round, kept within EARLIEST and LATEST and
+    cut to MAX_DAYS."""
     if end < start:
         start, end = end, start
+    start, end = max(start, EARLIEST), min(end, LATEST)
+    end = max(start, end)
     if (end - start).days >= MAX_DAYS:
         start = end - timedelta(days=MAX_DAYS - 1)
     return Period(start, end)

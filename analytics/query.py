@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -17,6 +18,8 @@ from members.models import Level
 
 from .access import Viewer
 from .periods import (
+    EARLIEST,
+    LATEST,
     Compare,
     Grain,
     Period,
@@ -56,12 +59,22 @@ class _PersonChoice(forms.ModelChoiceField):
         return obj.get_full_name() or obj.email
 
 
+DATE_LIMITS = {"type": "date", "min": EARLIEST.isoformat(), "max": LATEST.isoformat()}
+DATE_VALIDATORS = [MinValueValidator(EARLIEST), MaxValueValidator(LATEST)]
+
+
 class ReportForm(forms.Form):
     start = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(attrs=DATE_LIMITS),
+        validators=DATE_VALIDATORS,
     )
     end = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To"),
+        required=False,
+        widget=forms.DateInput(attrs=DATE_LIMITS),
+        validators=DATE_VALIDATORS,
     )
     compare = forms.ChoiceField(
         label=_("Compare with"),

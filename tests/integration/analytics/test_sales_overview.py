@@ -3,12 +3,14 @@ comparison period, the filters, a salesperson's narrowed view and the CSV."""
 
 import csv
 import io
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.test import Client
 
 from analytics.periods import period_default
+from analytics.registry import reports_in_order
 from orders.models import OrderState
 from staff import roles
 from tests.analytics_helpers import TODAY, a_buyer, a_sale, day, manager_client
@@ -158,3 +160,24 @@ def test_the_manager_refreshes_the_rollups_on_demand_and_no_one_else(history):
     assert client.post("/analytics/refresh/").status_code == 403
     assert client.get("/analytics/refresh/").status_code == 405
     assert RollupRun.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [
+        {"start": "0001-01-01", "end": "9999-12-31"},  # a day before or after overflowed
+        {"start": "9999-12-31"},
+        {"end": "0001-01-01"},
+        {"start": "1900-01-01", "end": "1900-01-02"},  # before "the first order ever"
+        {"start": "2026-02-30", "country": "ZZ", "level": "x", "category": "-1", "grain": "y"},
+    ],
+)
+def test_no_date_or_filter_makes_any_report_fail(asked, history):
+    client = manager_client()
+    for report in reports_in_order():
+        response = client.get(f"/analytics/{report.slug}/", asked)
+        assert response.status_code == 200, report.slug
+        period = response.context["query"].period
+        assert date(2000, 1, 1) <= period.start <= period.end <= date(2099, 12, 31)
+    form = client.get("/analytics/sales/", {"start": "1900-01-01"}).context["form"]
+    assert "start" in form.errors
