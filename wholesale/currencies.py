@@ -18,8 +18,6 @@ import json
 import logging
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
@@ -113,8 +111,24 @@ def base_currency() -> str:
 # --- Selectors --------------------------------------------------------------------------------
 
 
+# The table as read for the current request (CurrencyMiddleware holds a dict here to fill):
+# one read of the cache a page, and one set of rates throughout it. Outside a request each
+# call reads it afresh.
+_request_table: ContextVar[dict | None] = ContextVar("currency_table", default=None)
+
+
 def _rates() -> dict[str, Decimal]:
     """{code: rate} of the active currencies in the staff's order, the base one included."""
+    memo = _request_table.get()
+    if memo is not None and "table" in memo:
+        return memo["table"]
+    table = _read_rates()
+    if memo is not None:
+        memo["table"] = table
+    return table
+
+
+def _read_rates() -> dict[str, Decimal]:
     try:
         rows = cache.get(CACHE_KEY)
     except Exception:  # the cache is down: read the database rather than fail
@@ -156,18 +170,6 @@ def rate_for(code: str) -> Decimal | None:
     return _rates().get(code)
 
 
-def convert_from_base(money: Money, code: str) -> Money:
-    """`money` (base currency) in the active currency `code` at its current rate, rounded to that
-    currency's minor unit (two places for EUR, none for JPY). ValueError for an inactive code
-    or an amount not in the base currency."""
-    if money.currency != base_currency():
-        raise ValueError(f"Converts base amounts only, not {money.currency}.")
-    rate = rate_for(code)
-    if rate is None:
-        raise ValueError(f"{code} is not an active currency.")
-    return Money(quantize(money.amount * rate, code), code)
-
-
 def default_for_country(country: str | None) -> str:
     """The currency of `country` when it is active, else the base currency."""
     code = COUNTRY_CURRENCIES.get(str(country or "").upper())
@@ -177,6 +179,9 @@ def default_for_country(country: str | None) -> str:
 def invalidate() -> None:
     """Forget the cached table, now and once the current transaction commits (so a reader
     between the two cannot put the old rates back for an hour)."""
+    memo = _request_table.get()
+    if memo is not None:
+        memo.clear()
     _cache_call(cache.delete, CACHE_KEY)
     transaction.on_commit(lambda: _cache_call(cache.delete, CACHE_KEY))
 
@@ -233,15 +238,6 @@ def display_key() -> str:
     page cached before a rate changed is not shown after."""
     shown = _display.get()
     return terms_token(shown.code, shown.rate) if shown else base_currency()
-
-
-@contextmanager
-def override(code: str) -> Iterator[str]:
-    token = _display.set(_display.get())
-    try:
-        yield activate(code)
-    finally:
-        _display.reset(token)
 
 
 def display(money: Money) -> Money:
@@ -314,12 +310,14 @@ class CurrencyMiddleware:
         if self._is_admin(request):
             request.currency = base_currency()
             return self.get_response(request)
+        table_token = _request_table.set({})
         token = _display.set(None)
         try:
             request.currency = activate(currency_for_request(request))
             return self.get_response(request)
         finally:
             _display.reset(token)
+            _request_table.reset(table_token)
 
 
 # --- Services ---------------------------------------------------------------------------------
@@ -428,22 +426,26 @@ def rates_refresh(url: str | None = None) -> dict[str, Decimal]:
             if new is None:
                 logger.warning("Rates feed: no rate for %s, the old one stays.", currency.code)
                 continue
-            new = new.quantize(RATE_PLACES)
-            old = currency.rate
-            if (
-                new <= 0
-                or new >= MAX_RATE
-                or new > old * MAX_RATE_CHANGE
-                or new * MAX_RATE_CHANGE < old
-            ):
+            accepted = _acceptable_rate(new, currency.rate)
+            if accepted is None:
                 logger.warning(
                     "Rates feed: %s at %s refused (held: %s), the old one stays.",
                     currency.code,
                     new,
-                    old,
+                    currency.rate,
                 )
                 continue
-            currency.rate, currency.updated_at = new, now
+            currency.rate, currency.updated_at = accepted, now
             currency.save(update_fields=["rate", "updated_at"])
-            updated[currency.code] = new
+            updated[currency.code] = accepted
     return updated
+
+
+def _acceptable_rate(new: Decimal, old: Decimal) -> Decimal | None:
+    """`new` rounded to the field's places, or None when it is refused (see rates_refresh)."""
+    # The range first: rounding a rate such as 1e30 needs more digits than Decimal holds
+    # (InvalidOperation), which would undo every other currency's update.
+    if not 0 < new < MAX_RATE or new > old * MAX_RATE_CHANGE or new * MAX_RATE_CHANGE < old:
+        return None
+    rounded = new.quantize(RATE_PLACES)
+    return rounded if rounded > 0 else None

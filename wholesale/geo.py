@@ -85,7 +85,7 @@ def client_ip(request) -> str:
     networks = trusted_proxies()
     if not networks or not _is_trusted(parse_address(remote), networks):
         return remote
-    forwarded = [part for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
     hops = [part.strip() for part in forwarded if part.strip()]
     for hop in reversed(hops):
         address = parse_address(hop)

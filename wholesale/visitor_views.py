@@ -22,13 +22,15 @@ from django.views.decorators.http import require_POST
 from . import visitor
 
 
-def _csrf_refusal(request):
+def csrf_refusal(request):
+    """The CSRF failure response for a member's form without a valid token, else None (a
+    guest's choice needs no token: see the module's docstring)."""
     if not request.user.is_authenticated:
         return None
     return CsrfViewMiddleware(lambda _request: None).process_view(request, None, (), {})
 
 
-def _next_url(request) -> str:
+def next_url(request) -> str:
     """Where to go back to: the form's `next`, else the referring page, if it is ours."""
     for candidate in (request.POST.get("next"), request.META.get("HTTP_REFERER")):
         if candidate and url_has_allowed_host_and_scheme(
@@ -43,13 +45,13 @@ def _next_url(request) -> str:
 def set_language(request):
     """Django's set_language (the language cookie, and `next` in the new language), limited to
     the shop's languages; a member's choice is also saved as their preferred language."""
-    refusal = _csrf_refusal(request)
+    refusal = csrf_refusal(request)
     if refusal is not None:
         return refusal
-    language = str(request.POST.get(i18n.LANGUAGE_QUERY_PARAMETER, ""))[:10]
+    language = request.POST.get(i18n.LANGUAGE_QUERY_PARAMETER, "")
     if language not in visitor.shop_languages():
         messages.error(request, _("Choose one of the languages offered."))
-        return HttpResponseRedirect(_next_url(request))
+        return HttpResponseRedirect(next_url(request))
     if request.user.is_authenticated:
         visitor.member_language_save(member=request.user, language=language)
     # Django translates `next` by resolving it, which works only in the language it is in:
@@ -65,9 +67,9 @@ def set_language(request):
 @require_POST
 def set_country(request):
     """The "Ship to" country, kept in the visitor's session."""
-    refusal = _csrf_refusal(request)
+    refusal = csrf_refusal(request)
     if refusal is not None:
         return refusal
-    if not visitor.country_choose(request, str(request.POST.get("country", ""))[:2]):
+    if not visitor.country_choose(request, request.POST.get("country", "")):
         messages.error(request, _("Choose one of the countries offered."))
-    return HttpResponseRedirect(_next_url(request))
+    return HttpResponseRedirect(next_url(request))

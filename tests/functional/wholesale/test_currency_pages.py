@@ -43,7 +43,7 @@ class TestChoosingACurrency:
 
     def test_an_inactive_or_unknown_currency_is_refused(self, buyer_client, buyer):
         set_rate("GBP", "0.76", is_active=False)
-        for code in ("GBP", "ZZZ", ""):  # inactive, no such currency, none
+        for code in ("GBP", "ZZZ", "", "EURO"):  # inactive, no such currency, none, not EUR
             response = buyer_client.post(
                 CHOOSE, {"currency": code, "next": "/catalog/"}, follow=True
             )
@@ -64,6 +64,45 @@ class TestChoosingACurrency:
         assert client.post(CHOOSE, {"currency": "EUR"}).status_code == 403
         buyer.refresh_from_db()
         assert buyer.preferred_currency == ""
+
+
+class TestTheRatesTable:
+    def test_is_read_from_the_cache_once_a_page(self, buyer_client):
+        from unittest import mock
+
+        from django.core.cache import cache
+
+        from wholesale import currencies
+
+        ProductFactory()
+        buyer_client.post(CHOOSE, {"currency": "EUR"})
+        buyer_client.get("/catalog/")  # the table is in the cache now
+        with mock.patch.object(currencies.cache, "get", wraps=cache.get) as get:
+            page = buyer_client.get("/catalog/")
+        assert 'data-testid="currency-switcher"' in page.content.decode()
+        assert "from €2.84" in page.content.decode()  # 3.30 × 0.86
+        reads = [call for call in get.call_args_list if call.args[0] == currencies.CACHE_KEY]
+        assert len(reads) == 1
+
+    def test_a_rate_changed_by_a_request_is_read_again_in_it(self, rf):
+        from django.contrib.auth.models import AnonymousUser
+        from django.contrib.sessions.backends.db import SessionStore
+        from django.http import HttpResponse
+
+        from wholesale import currencies
+
+        seen = []
+
+        def view(request):
+            seen.append(currencies.rate_for("EUR"))
+            set_rate("EUR", "0.5")
+            seen.append(currencies.rate_for("EUR"))
+            return HttpResponse()
+
+        request = rf.get("/catalog/")
+        request.session, request.user = SessionStore(), AnonymousUser()
+        currencies.CurrencyMiddleware(view)(request)
+        assert seen == [Decimal("0.86"), Decimal("0.5")]
 
 
 class TestPricesInTheChosenCurrency:

@@ -19,7 +19,6 @@ from wholesale import currencies
 from wholesale.currencies import (
     activate,
     active_currencies,
-    convert_from_base,
     currency_for_request,
     default_for_country,
     display,
@@ -59,22 +58,22 @@ class TestRatesAndConversion:
     def test_euros_round_to_the_cent_and_yen_to_the_whole_yen(self):
         set_rate("EUR", "0.86")
         set_rate("JPY", "155.37")
-        assert convert_from_base(usd("4.205"), "EUR") == Money(Decimal("3.62"), "EUR")  # 3.6163
-        assert convert_from_base(usd("3.30"), "EUR") == Money(Decimal("2.84"), "EUR")  # 2.838
-        assert convert_from_base(usd("3.30"), "JPY") == Money(Decimal("513"), "JPY")  # 512.72
-        assert convert_from_base(usd("4.20"), "JPY") == Money(Decimal("653"), "JPY")  # 652.554
-        assert convert_from_base(usd("4.20"), USD) == usd("4.20")
+        activate("EUR")
+        assert display(usd("4.205")) == Money(Decimal("3.62"), "EUR")  # 3.6163
+        assert display(usd("3.30")) == Money(Decimal("2.84"), "EUR")  # 2.838
+        activate("JPY")
+        assert display(usd("3.30")) == Money(Decimal("513"), "JPY")  # 512.72
+        assert display(usd("4.20")) == Money(Decimal("653"), "JPY")  # 652.554
+        activate(USD)
+        assert display(usd("4.20")) == usd("4.20")
 
     def test_an_inactive_or_unknown_currency_is_refused(self):
         set_rate("GBP", "0.76", is_active=False)
         assert "GBP" not in active_currencies()
         assert rate_for("GBP") is None
-        with pytest.raises(ValueError):
-            convert_from_base(usd("1"), "GBP")
-        with pytest.raises(ValueError):
-            convert_from_base(usd("1"), "XYZ")
-        with pytest.raises(ValueError):
-            convert_from_base(Money(Decimal(1), "EUR"), "JPY")  # only base amounts
+        assert activate("GBP") == USD
+        assert activate("XYZ") == USD
+        assert display(usd("1")) == usd("1")
 
     def test_the_cached_table_follows_a_change_of_rate(self):
         assert rate_for("EUR") == Decimal("0.86")  # cached now
@@ -255,6 +254,24 @@ class TestTheRatesFeed:
             assert rates_refresh() == {}
         assert self.held() == before
         assert "EUR" in caplog.text
+
+    def test_a_rate_too_large_to_hold_is_refused_and_the_others_still_taken(self, caplog):
+        before = self.held()
+        reply = feed({"base": "USD", "rates": {"EUR": "1e30", "JPY": "151.5"}})
+        with (
+            caplog.at_level(logging.WARNING),
+            mock.patch("urllib.request.urlopen", return_value=reply),
+        ):
+            assert rates_refresh() == {"JPY": Decimal("151.5")}
+        assert self.held()["EUR"] == before["EUR"]
+        assert "EUR" in caplog.text
+
+    def test_a_feed_quoting_our_base_at_next_to_nothing_changes_nothing(self):
+        before = self.held()
+        reply = feed({"base": "EUR", "rates": {"USD": "1e-25", "JPY": "160"}})
+        with mock.patch("urllib.request.urlopen", return_value=reply):
+            assert rates_refresh() == {}
+        assert self.held() == before
 
     @pytest.mark.parametrize(
         "fault",

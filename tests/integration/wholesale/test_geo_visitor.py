@@ -136,6 +136,10 @@ class TestAnExplicitCountry:
         response = client.post("/i18n/country/", {"country": "XX", "next": "/es/"}, follow=True)
         assert client.session["country"] == "DE"
         assert "Choose one of the countries offered." in response.content.decode()
+        for code in ("ESP", "es-x"):  # not ES, whatever their first two letters
+            response = client.post("/i18n/country/", {"country": code, "next": "/es/"}, follow=True)
+            assert "Choose one of the countries offered." in response.content.decode()
+        assert client.session["country"] == "DE"
 
     def test_an_empty_choice_goes_back_to_the_ip(self):
         client = visitor(SPAIN)
