@@ -301,9 +301,14 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Wholesale] "
 # allauth's defaults (login_failed "10/m/ip,5/5m/key", signup, password reset ...) stay on;
 # they need the shared cache above, which is Redis in production.
 ACCOUNT_RATE_LIMITS = {}
-# Behind a load balancer set this to the number of proxies we run, so rate limits see the
-# client's address and not the proxy's.
-ALLAUTH_TRUSTED_PROXY_COUNT = env_int("WHOLESALE_TRUSTED_PROXY_COUNT", 0)
+# The visitor's address for allauth's rate limits is the one wholesale.geo finds: behind a
+# load balancer, list it in WHOLESALE_TRUSTED_PROXIES (below).
+ACCOUNT_ADAPTER = "members.adapter.AccountAdapter"
+if os.environ.get("WHOLESALE_TRUSTED_PROXY_COUNT"):
+    raise ImproperlyConfigured(
+        "WHOLESALE_TRUSTED_PROXY_COUNT is gone: list the proxies' addresses or networks in "
+        "WHOLESALE_TRUSTED_PROXIES instead."
+    )
 
 # --- Shop rules -------------------------------------------------------------------------------
 # Who sees wholesale prices: "everyone", "members" (logged-in) or "approved" (approved members).

@@ -7,8 +7,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from allauth.account.adapter import get_adapter
 from django.core import mail
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from members import subscriptions as subs
@@ -196,6 +197,33 @@ class TestSubscribing:
         ]
         assert codes == [302, 302, 429, 429]
         assert Subscription.objects.count() == 2
+
+    def test_behind_our_proxy_each_visitor_has_their_own_limit(
+        self, settings, django_capture_on_commit_callbacks
+    ):
+        # The address the visitor's country is found from (wholesale.geo) is the one limited,
+        # for the shop's limits and allauth's alike.
+        settings.WHOLESALE_SUBSCRIPTIONS_PER_HOUR = 1
+        settings.WHOLESALE_TRUSTED_PROXIES = ["10.0.0.0/8"]
+
+        def through_proxy(visitor):
+            return Client(REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR=visitor)
+
+        codes = [
+            post_subscribe(
+                through_proxy(visitor), django_capture_on_commit_callbacks, {"email": email}
+            ).status_code
+            for visitor, email in [
+                ("203.0.113.1", "a@example.test"),
+                ("203.0.113.2", "b@example.test"),
+                ("203.0.113.1", "c@example.test"),
+            ]
+        ]
+        assert codes == [302, 302, 429]
+        request = RequestFactory().get(
+            "/", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="198.51.100.7"
+        )
+        assert get_adapter(request).get_client_ip(request) == "198.51.100.7"
 
     def test_with_the_cache_down_a_subscription_still_goes_through(
         self, client, settings, django_capture_on_commit_callbacks
