@@ -10,6 +10,7 @@ from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
+    CharField,
     Exists,
     F,
     FilteredRelation,
@@ -159,6 +160,20 @@ def _translated(qs: QuerySet[Product], *fields: str) -> QuerySet[Product]:
     return _with_translation(qs, language).annotate(
         **{f"translated_{field}": F(f"local__{field}") for field in fields}
     )
+
+
+def product_name_in_language(product_ref: str) -> Subquery | Value:
+    """The translated name of the product whose id is the outer row's `product_ref` (e.g.
+    "product_id" on a favorite, "variant__product_id" on a cart line), for annotating rows
+    of other apps in their own query; NULL where there is none to show (the base language,
+    no translation, a blank name): show the base name then, as Product.localized_name does."""
+    language = content_language()
+    if language is None:
+        return Value(None, output_field=CharField())
+    translated = ProductTranslation.objects.filter(
+        product_id=OuterRef(product_ref), language=language
+    ).exclude(name="")
+    return Subquery(translated.values("name")[:1])
 
 
 def _card_queryset() -> QuerySet[Product]:

@@ -26,6 +26,7 @@ from .cache import (
     page_write,
     stock_key,
 )
+from .translations import content_language
 
 MAX_PAGE = 10_000
 CSRF_MARKER = "<!--wholesale:csrf-->"
@@ -155,6 +156,7 @@ def _render_cached(
             "og_type": fragment.get("og_type", ""),
             "og_image": fragment.get("image", ""),
             "robots": fragment.get("robots", ""),
+            "canonical_query": fragment.get("canonical_query", ""),
             "search_term": request.GET.get("q", "")[: settings.WHOLESALE_SEARCH_MAX_LENGTH],
         },
     )
@@ -207,7 +209,9 @@ def product_list(request):
             qs = selectors.product_search(term=term, category=category, sort=sort)
         else:
             qs = selectors.product_list(category=category, sort=sort)
-        scope = f"{term}|{category.id if category else ''}"
+        # A search matches in the page's language too (its stemming): count it per language.
+        language = (content_language() or "") if term else ""
+        scope = f"{term}|{category.id if category else ''}|{language}"
         paginator = CountedPaginator(
             qs,
             settings.WHOLESALE_PAGE_SIZE,
@@ -254,6 +258,7 @@ def product_list(request):
                     number=number,
                     term=term,
                     category=category.name if category else "",
+                    category_slug=category.slug if category else "",
                     category_description=category.description if category else "",
                 ),
                 "count": paginator.count,

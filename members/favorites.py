@@ -14,14 +14,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import Prefetch
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from catalog import presenters
-from catalog.models import Product, ProductImage, ProductTranslation, Variant
-from catalog.selectors import StockState, prices_visible_to, stock_state
-from catalog.translations import content_language
+from catalog.models import Product, ProductImage, Variant
+from catalog.selectors import (
+    StockState,
+    prices_visible_to,
+    product_name_in_language,
+    stock_state,
+)
 
 from .models import Favorite
 
@@ -90,18 +94,6 @@ class FavoriteItem:
     added_at: datetime
 
 
-def _with_local_names(favorites):
-    """Favorites with their product's name in the page's language (`local_name`), in the same
-    query; the base language needs none."""
-    language = content_language()
-    if language is None:
-        return favorites
-    translated = ProductTranslation.objects.filter(
-        product_id=OuterRef("product_id"), language=language
-    ).exclude(name="")
-    return favorites.annotate(local_name=Subquery(translated.values("name")[:1]))
-
-
 def favorites_page(member) -> list[FavoriteItem]:
     """The member's favorites for their page, newest first, with price and stock to show.
 
@@ -109,7 +101,8 @@ def favorites_page(member) -> list[FavoriteItem]:
     variants (for the stock).
     """
     favorites = list(
-        _with_local_names(Favorite.objects.filter(member=member))
+        Favorite.objects.filter(member=member)
+        .annotate(local_name=product_name_in_language("product_id"))
         .select_related("product")
         .defer(*_PRODUCT_HEAVY)
         .prefetch_related(
@@ -128,7 +121,7 @@ def favorites_page(member) -> list[FavoriteItem]:
     products = [favorite.product for favorite in favorites]
     for favorite in favorites:
         # Product.localized_name reads it: the name in the page's language, if translated.
-        favorite.product.translated_name = getattr(favorite, "local_name", None)
+        favorite.product.translated_name = favorite.local_name
     cards = presenters.product_cards(products, show_prices=prices_visible_to(member))
     return [
         FavoriteItem(

@@ -1,9 +1,10 @@
 """What search engines and link previews read of the public pages, per language.
 
 - The canonical address of a page: its own language's URL, on the shop's public address
-  (WHOLESALE_SITE_URL, else the request's host), keeping only the query parameters that change
-  what the page lists (``category``, ``q`` and ``page`` above 1). Sort orders, tracking tags
-  (utm_*, gclid, fbclid ...) and anything else are dropped: they show the same products.
+  (WHOLESALE_SITE_URL, else the request's host), without the request's query. A list page
+  states the query that selects what it lists (``category``, ``q`` and ``page`` above 1, see
+  listing_meta); sort orders, tracking tags (utm_*, gclid, fbclid ...) and anything else
+  show the same products, and on every other page no query changes what it shows.
 - hreflang alternates: the same page in each of settings.LANGUAGES, plus ``x-default`` (the
   default language's URL), through django.urls.translate_url.
 - Open Graph tags: og:title, og:description, og:url (the canonical address), og:locale and
@@ -49,8 +50,6 @@ from django.views.decorators.http import require_safe
 from .currencies import format_display
 from .money import Money
 
-# The query parameters that select what a page shows; the rest (sort, tracking) are noise.
-CANONICAL_PARAMETERS = ("category", "q", "page")
 DESCRIPTION_LENGTH = 160
 
 # Pages that are nobody's business but the staff's or one buyer's. The first have one address;
@@ -79,16 +78,6 @@ def absolute_url(request, url: str) -> str:
     if url.startswith("//"):
         return f"{request.scheme}:{url}"
     return site_root(request) + url
-
-
-def canonical_path(request) -> str:
-    """The page's path with only the query parameters that change what it lists."""
-    kept = []
-    for name in CANONICAL_PARAMETERS:
-        value = request.GET.get(name, "").strip()
-        if value and not (name == "page" and value == "1"):
-            kept.append((name, value))
-    return f"{request.path}?{urlencode(kept)}" if kept else request.path
 
 
 def private_paths() -> tuple[str, ...]:
@@ -150,11 +139,10 @@ def _paths_in_languages(
     return tuple(paths)
 
 
-def alternates(request, path: str) -> list[Alternate]:
-    """The request's page (`path`: its canonical path) in every language, then x-default
-    (the default language's)."""
+def alternates(request, query: str = "") -> list[Alternate]:
+    """The request's page (with its canonical `query`, "" or "?category=bags") in every
+    language, then x-default (the default language's)."""
     root = site_root(request)
-    query = path[len(request.path) :]  # the canonical query, "" or "?category=bags"
     paths = _translated_paths(request)
     links = [Alternate(hreflang(code), root + url + query) for code, url in paths.items()]
     links.append(Alternate("x-default", root + paths[settings.LANGUAGE_CODE] + query))
@@ -193,7 +181,8 @@ def og_locale(code: str) -> str:
 # --- What each catalog page says about itself -------------------------------------------------
 # Catalog views put these in their page_meta, which the page cache keeps with the page (per
 # language, currency and price audience): "title" and "description" for every page, "og_type"
-# and "image" (the main picture's URL) for a product, "robots" for search results.
+# and "image" (the main picture's URL) for a product, "robots" for search results and
+# "canonical_query" for list pages.
 
 
 def home_meta() -> dict:
@@ -213,13 +202,18 @@ def listing_meta(
     number: int = 1,
     term: str = "",
     category: str = "",
+    category_slug: str = "",
     category_description: str = "",
 ) -> dict:
     """A catalog list page: all products, a category, or search results (not for indexing:
-    they repeat the catalog, and every visitor's words would make a new page)."""
+    they repeat the catalog, and every visitor's words would make a new page). Its canonical
+    query names what it lists as the view understood it (`category_slug`, the normalised
+    `term`, the page `number`)."""
     if number > 1:
         title = _("%(title)s, page %(number)s") % {"title": title, "number": number}
-    meta = {"title": title}
+    selection = [("category", category_slug), ("q", term), ("page", number if number > 1 else "")]
+    query = urlencode([(name, value) for name, value in selection if value])
+    meta = {"title": title, "canonical_query": f"?{query}" if query else ""}
     if term:
         meta["description"] = ngettext(
             "%(count)s product found for “%(term)s”.",
@@ -290,8 +284,10 @@ def head_tags(
     og_type: str = "",
     image: str = "",
     robots: str = "",
+    canonical_query: str = "",
 ) -> SafeString:
-    """The page's description, robots, canonical, hreflang and Open Graph tags.
+    """The page's description, robots, canonical, hreflang and Open Graph tags; the canonical
+    address is the page's path with `canonical_query` (see listing_meta), never the request's.
 
     Every value is escaped here (html.escape: format_html's lazy-aware escaping cost more than
     resolving the page's addresses, on every page a member sees)."""
@@ -302,12 +298,11 @@ def head_tags(
     if robots:
         tags.append(_meta("name", "robots", robots))
     if request is not None and is_public(request.path):
-        path = canonical_path(request)
-        canonical = site_root(request) + path
+        canonical = site_root(request) + request.path + canonical_query
         tags.append(f'<link rel="canonical" href="{escape(canonical)}">')
         tags += [
             f'<link rel="alternate" hreflang="{link.hreflang}" href="{escape(link.url)}">'
-            for link in alternates(request, path)
+            for link in alternates(request, canonical_query)
         ]
         current = get_language() or settings.LANGUAGE_CODE
         tags += [

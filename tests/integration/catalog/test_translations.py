@@ -138,6 +138,37 @@ class TestTheListPages:
         assert counts[5] == counts[30]
 
 
+class TestTheFavoritesPage:
+    PAGE = "/account/favorites/"
+
+    @pytest.fixture
+    def saved(self, buyer, tee):
+        from members.favorites import favorite_add
+
+        blank = ProductFactory(name="Canvas Tote Bag")
+        ProductTranslationFactory(product=blank, name="", description="Bolsa.")
+        for product in (tee, blank):
+            favorite_add(member=buyer, product_id=product.pk)
+
+    @pytest.mark.usefixtures("saved")
+    def test_names_the_products_in_the_language_or_else_in_english(self, buyer_client):
+        spanish = html(buyer_client.get("/es" + self.PAGE))
+        assert "Camiseta de algodón grueso" in spanish and "Heavyweight" not in spanish
+        assert "Canvas Tote Bag" in spanish  # its Spanish name was left blank
+        english = html(buyer_client.get(self.PAGE))
+        assert "Heavyweight Cotton Tee" in english and "Camiseta" not in english
+
+    @pytest.mark.usefixtures("saved", "warm_layout")
+    def test_costs_no_more_queries_than_in_english(self, buyer_client):
+        def count(url):
+            buyer_client.get(url)
+            with CaptureQueriesContext(connection) as queries:
+                assert buyer_client.get(url).status_code == 200
+            return len(queries)
+
+        assert count("/es" + self.PAGE) == count(self.PAGE)
+
+
 class TestSearch:
     def test_finds_a_product_by_its_translated_name(self, client, tee):
         ProductFactory(name="Canvas Tote Bag")
@@ -148,6 +179,14 @@ class TestSearch:
     def test_stems_the_words_in_the_page_language(self, client, tee):
         # "camisetas" (plural) is stemmed as Spanish on the Spanish page.
         assert list(client.get("/es/catalog/?q=camisetas").context["products"]) == [tee]
+
+    def test_counts_the_results_of_each_language_apart(self, client, tee):
+        # "gruesa" is found only through Spanish stemming ("grueso"); English finds nothing,
+        # and its count of none must not stand for the Spanish page's.
+        english = client.get("/catalog/?q=gruesa")
+        spanish = client.get("/es/catalog/?q=gruesa")
+        assert (english.context["count"], list(english.context["products"])) == (0, [])
+        assert (spanish.context["count"], list(spanish.context["products"])) == (1, [tee])
 
     def test_finds_a_translated_description(self, client, tee):
         assert list(client.get("/es/catalog/?q=algodón").context["products"]) == [tee]

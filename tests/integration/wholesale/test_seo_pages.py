@@ -107,6 +107,13 @@ class TestAProductPage:
         assert head.canonical == [f"{SITE}/es/products/heavy-cotton-tee/"]
         assert head.alternates["x-default"] == f"{SITE}/products/heavy-cotton-tee/"
 
+    def test_keeps_no_list_parameters_in_its_canonical(self, client, tee):
+        # category, q and page select what a list shows; a product page shows the same
+        # product whatever they say.
+        head = head_of(client.get("/es/products/heavy-cotton-tee/?page=7&q=junk&category=x"))
+        assert head.canonical == [f"{SITE}/es/products/heavy-cotton-tee/"]
+        assert head.alternates == _expected_alternates("/products/heavy-cotton-tee/")
+
     def test_shows_the_price_from_in_its_description_to_those_who_see_prices(
         self, client, settings, tee
     ):
@@ -195,6 +202,14 @@ class TestTheCatalogPages:
         assert head.canonical == [f"{SITE}/catalog/?page=2"]
         assert head.alternates["pl"] == f"{SITE}/pl/catalog/?page=2"
         assert "3 products" in head.one("description")
+
+    def test_the_home_page_canonical_ignores_list_parameters(self, client):
+        assert head_of(client.get("/?category=bags&page=3")).canonical == [f"{SITE}/"]
+
+    def test_a_list_canonical_names_what_the_page_lists_as_it_understood_it(self, client, tee):
+        head = head_of(client.get("/catalog/?q=%20%20cotton%20&page=01&category=t-shirts"))
+        assert head.canonical == [f"{SITE}/catalog/?category=t-shirts&q=cotton"]
+        assert head.alternates["es"] == f"{SITE}/es/catalog/?category=t-shirts&q=cotton"
 
     def test_search_results_are_described_but_not_for_indexing(self, client, tee):
         head = head_of(client.get("/catalog/?q=cotton&utm_source=x"))
