@@ -9,14 +9,10 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from wholesale.singleton import forget
+from wholesale.singleton_admin import SuperuserOnlyAdmin
 
 from .models import PAYMENT_COUNTRIES_CACHE_KEY, CountryPaymentMethods
 from .payment_options import CHOICES, OPTIONS
-
-
-def _is_superuser(request) -> bool:
-    user = request.user
-    return user.is_active and user.is_superuser
 
 
 class CountryPaymentMethodsForm(forms.ModelForm):
@@ -45,27 +41,12 @@ class CountryPaymentMethodsForm(forms.ModelForm):
 
 
 @admin.register(CountryPaymentMethods)
-class CountryPaymentMethodsAdmin(admin.ModelAdmin):
+class CountryPaymentMethodsAdmin(SuperuserOnlyAdmin):
     form = CountryPaymentMethodsForm
     list_display = ["country_shown", "methods_shown", "updated_at", "updated_by"]
     readonly_fields = ["updated_at", "updated_by"]
     fields = ["country", "methods", "currencies", "updated_at", "updated_by"]
     list_select_related = ["updated_by"]
-
-    def has_module_permission(self, request):
-        return _is_superuser(request)
-
-    def has_view_permission(self, request, obj=None):
-        return _is_superuser(request)
-
-    def has_change_permission(self, request, obj=None):
-        return _is_superuser(request)
-
-    def has_add_permission(self, request):
-        return _is_superuser(request)
-
-    def has_delete_permission(self, request, obj=None):
-        return _is_superuser(request)
 
     @admin.display(description=_("country"), ordering="country")
     def country_shown(self, obj):

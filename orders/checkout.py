@@ -254,7 +254,8 @@ def order_place(
 
     `checkout_key` identifies one checkout form: posting it again (a double click, a retry,
     a second tab) returns the same order. A dropship order goes to one of the member's end
-    customers, any other order to one of their own addresses (else code "delivery"). With
+    customers, any other order to one of their own addresses (else code "delivery"); it is paid
+    by a method offered for the address's country in `currency` (else code "payment"). With
     `cart_fingerprint` (what the page showed, see cart_fingerprint()), a cart changed since
     is refused with code "cart_changed"; an empty cart with code "empty". Raises
     ValidationError with the reasons when the cart cannot be ordered as it is, Http404 for
@@ -263,8 +264,6 @@ def order_place(
     refusal = selectors.order_refusal(member=member)
     if refusal:
         raise ValidationError(refusal, code="cannot_order")
-    if payment_method not in payment_methods_offered():
-        raise ValidationError(_("Choose one of the payment methods offered."), code="payment")
     try:
         with transaction.atomic():
             order = _place(
@@ -320,10 +319,9 @@ def _place(
     problem = delivery_problem(address, dropship=dropship)
     if problem:
         raise ValidationError(problem, code="delivery")
-    offered = payment_methods_offered(
-        country=address.country.code, currency=currency or settings.WHOLESALE_BASE_CURRENCY
-    )
-    if payment_method not in offered:
+    if payment_method not in payment_methods_offered(
+        country=address.country.code, currency=currency
+    ):
         raise ValidationError(_("Choose one of the payment methods offered."), code="payment")
     if cart is None:
         raise ValidationError(_("Your cart is empty."), code="empty")

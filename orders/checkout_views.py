@@ -40,7 +40,6 @@ from .checkout import (
     insurance_price,
     order_place,
 )
-from .checkout import payment_methods_offered as offered_payment_methods
 from .forms import NEW_ADDRESS, CheckoutAddressForm, DeliveryForm, ReviewForm
 from .membership import level_discount_for, level_line
 from .models import Order, PaymentMethod
@@ -139,7 +138,8 @@ def delivery(request):
             "own": [address for address in book if not address.is_end_customer],
             "end_customers": [address for address in book if address.is_end_customer],
             "dropship_fee": dropship_fee(),
-            "level_line": level_line(cart.goods_total, level_discount_for(member)),
+            # On the goods as checkout charges them, so the lines shown add up.
+            "level_line": level_line(cart.goods_total_shown, level_discount_for(member)),
             "step": 1,
         },
         status=status,
@@ -163,13 +163,13 @@ def _quote(
     insured,
     dropship,
     level,
+    terms: tuple[str, Decimal],
     points=0,
     balance=0,
-    terms=None,
 ) -> CheckoutQuote:
     """The quote for the chosen method, or for the cheapest when none (or a bad one) is chosen,
     in the currency and at the rate of `terms` (wholesale.currencies.charge_terms)."""
-    currency, rate = terms or (None, Decimal(1))
+    currency, rate = terms
     choice = {
         "cart": cart,
         "currency": currency,
@@ -204,13 +204,14 @@ def _recently_placed(member) -> Order | None:
     )
 
 
-def _place_as_shown(request, payment_methods) -> tuple[HttpResponse | None, int]:
+def _place_as_shown(request, terms: tuple[str, Decimal]) -> tuple[HttpResponse | None, int]:
     """ "Place order" on a page whose choices are still the ones its totals were shown for:
     order_place prices the cart again under its lock and refuses a cart that changed since,
     so the page's own pricing is not needed. Returns the response when the order is placed
     (or the form must go back a step); otherwise (None, status) and the page is shown again:
-    status 0 when the choices changed (the page's own checks say so), 200 when the cart
-    changed meanwhile, 400 when the order was refused (the reasons are in messages).
+    status 0 when the choices changed or the payment method is not offered (the page's own
+    checks say so), 200 when the cart or the rate changed meanwhile, 400 when the order was
+    refused (the reasons are in messages). The order is charged in `terms` (currency, rate).
     """
     member = request.user
     if selectors.order_refusal(member=member):
@@ -223,11 +224,12 @@ def _place_as_shown(request, payment_methods) -> tuple[HttpResponse | None, int]
     form = ReviewForm(
         request.POST,
         method_codes=[str(request.POST.get("shipping_method", ""))[:50]],
-        payment_methods=payment_methods,
+        # Which of them the address's country and the currency allow, order_place decides.
+        payment_methods=PaymentMethod.values,
     )
     if not form.is_valid() or form.shown_choice_changed:
         return None, 0
-    currency, rate = charge_terms(request)
+    currency, rate = terms
     shown_terms = request.POST.get("quoted_terms")
     if shown_terms is not None and shown_terms != terms_token(currency, rate):
         # The page showed another currency or rate: show it again at today's.
@@ -259,6 +261,9 @@ def _place_as_shown(request, payment_methods) -> tuple[HttpResponse | None, int]
         if "delivery" in codes:
             messages.error(request, error.messages[0])
             return redirect("checkout:delivery"), 0
+        if "payment" in codes:
+            # The page, shown again, offers the methods allowed and says why.
+            return None, 0
         if "cart_changed" in codes:
             messages.warning(
                 request, _("Your cart changed since this page was shown: check the new totals.")
@@ -300,10 +305,10 @@ def review(request):
     member = request.user
     posted = request.method == "POST"
     placing = posted and request.POST.get("action") == "place"
-    payment_methods = offered_payment_methods()
+    terms = charge_terms(request)
     status = 200
     if placing:
-        placed, outcome = _place_as_shown(request, payment_methods)
+        placed, outcome = _place_as_shown(request, terms)
         if placed is not None:
             return placed
         if outcome:
@@ -340,13 +345,11 @@ def review(request):
         level=level_discount_for(member),
         points=_points_asked(request) if posted else 0,
         balance=points_balance(member),
-        terms=charge_terms(request),
+        terms=terms,
     )
     # What this buyer may pay with: the rule for the delivery country, in the currency the
-    # order is priced in (orders.payment_settings.payment_methods_for).
-    payment_codes = payment_methods_for(
-        country=address.country.code, currency=quote.totals.currency if quote.totals else None
-    )
+    # order is charged in (orders.payment_settings.payment_methods_for).
+    payment_codes = payment_methods_for(country=address.country.code, currency=terms[0])
     payment_methods = shop_methods(payment_codes)
     if payment_method not in payment_methods:
         payment_method = payment_methods[0] if payment_methods else ""
@@ -381,7 +384,7 @@ def review(request):
             # A new key per page shown: posting this page twice places one order.
             "checkout_key": uuid.uuid4(),
             "cart_fingerprint": cart_fingerprint(cart),
-            "quoted_terms": terms_token(*charge_terms(request)),
+            "quoted_terms": terms_token(*terms),
             "step": 2,
         },
         status=status,

@@ -13,6 +13,7 @@ from wholesale.ledger import AppendOnly, AppendOnlyQuerySet
 from wholesale.money import Money
 from wholesale.singleton import forget
 
+from .payment_options import OPTIONS
 from .rules import MAX_QUANTITY
 from .shipping import RateTerms
 
@@ -833,8 +834,6 @@ PAYMENT_COUNTRIES_CACHE_KEY = "orders:payment-countries"
 
 
 def _known_payment_options(value):
-    from .payment_options import OPTIONS
-
     if not isinstance(value, list) or not value:
         raise ValidationError(_("Choose at least one payment method."), code="required")
     unknown = [code for code in value if code not in OPTIONS]
@@ -846,8 +845,6 @@ def _known_payment_options(value):
 
 
 def _currency_limits(value):
-    from .payment_options import OPTIONS
-
     if not isinstance(value, dict):
         raise ValidationError(
             _('Write {"method": ["currency", ...]}, e.g. {"bank_transfer": ["USD", "EUR"]}.'),

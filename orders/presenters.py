@@ -12,7 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from wholesale.currencies import display_line_total, format_display
+from wholesale.currencies import format_display
 from wholesale.money import format_money
 
 from .selectors import CartLineView, CartProductView
@@ -88,10 +88,7 @@ def cart_rows_html(
                 quantity_of=labels["quantity_of"] % {"label": line.label},
                 quantity=line.quantity,
                 unit_price=format_display(line.unit_price) if line.unit_price else "–",
-                # As checkout charges it: the unit price converted, times the quantity.
-                total=format_money(display_line_total(line.unit_price, line.quantity))
-                if line.total and line.unit_price
-                else "–",
+                total=format_money(line.total_shown) if line.total_shown else "–",
                 remove_sku=labels["remove_sku"] % {"sku": line.sku},
                 **row_labels,
             )

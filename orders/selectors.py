@@ -7,14 +7,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import OuterRef, Subquery
+from django.db.models import Subquery
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from catalog.models import PriceTier, Product, ProductTranslation, Variant
+from catalog.models import PriceTier, Product, Variant
 from catalog.pricing import Tier
-from catalog.translations import content_language
+from catalog.selectors import product_name_in_language
 from members.selectors import distributor_for, member_can_order
 from wholesale.currencies import display, display_line_total
 from wholesale.money import Money
@@ -107,14 +107,8 @@ def minimum_order_amount() -> Money:
 
 
 def _shown_sum(lines) -> Money:
-    totals = [
-        display_line_total(line.unit_price, line.quantity)
-        for line in lines
-        if line.total and line.unit_price
-    ]
-    if not totals:
-        return display(Money.base(0))
-    return sum(totals[1:], totals[0])
+    shown = (line.total_shown for line in lines)
+    return sum((total for total in shown if total is not None), display(Money.base(0)))
 
 
 @dataclass(frozen=True)
@@ -128,6 +122,14 @@ class CartLineView:
     problem: str | None
     variant_id: int = 0
     weight_grams: int = 0
+
+    @property
+    def total_shown(self) -> Money | None:
+        """The line's total in the visitor's currency as checkout charges it: the unit price
+        converted, times the quantity (converting `total` instead can miss it by a cent)."""
+        if self.total is None or self.unit_price is None:
+            return None
+        return display_line_total(self.unit_price, self.quantity)
 
 
 @dataclass(frozen=True)
@@ -187,18 +189,6 @@ class CartView:
         return bool(self.products) and not self.problems
 
 
-def _with_local_names(lines):
-    """Cart lines with their product's name in the page's language (`local_name`), read in the
-    same query; the base language needs none."""
-    language = content_language()
-    if language is None:
-        return lines
-    translated = ProductTranslation.objects.filter(
-        product_id=OuterRef("variant__product_id"), language=language
-    ).exclude(name="")
-    return lines.annotate(local_name=Subquery(translated.values("name")[:1]))
-
-
 def cart_view(*, member) -> CartView:
     """The member's cart priced now, grouped by product, with what to fix before checkout.
 
@@ -207,12 +197,12 @@ def cart_view(*, member) -> CartView:
     """
     currency = settings.WHOLESALE_BASE_CURRENCY
     lines = list(
-        _with_local_names(
-            CartLine.objects.filter(cart__member=member)
-            .select_related("variant__product")
-            .only(*_CART_LINE_FIELDS)
-            .order_by("added_at", "pk")
-        )
+        CartLine.objects.filter(cart__member=member)
+        # The product's name in the page's language, in the same query.
+        .annotate(local_name=product_name_in_language("variant__product_id"))
+        .select_related("variant__product")
+        .only(*_CART_LINE_FIELDS)
+        .order_by("added_at", "pk")
     )
     tiers_by_product: dict[int, list[Tier]] = defaultdict(list)
     if lines:
@@ -313,7 +303,7 @@ def _product_view(
     return CartProductView(
         product_id=product.pk,
         name=product.name,
-        local_name=getattr(lines[0], "local_name", None) or "",
+        local_name=lines[0].local_name or "",
         slug=product.slug,
         made_to_order=product.made_to_order,
         lead_time_days=product.lead_time_days,

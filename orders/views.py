@@ -35,7 +35,7 @@ def _render_cart(request, *, status=200, line_errors=None):
             "cart": view,
             "cart_count": view.line_count,  # the header's count, without asking again
             "order_refusal": selectors.order_refusal(member=request.user),
-            "level_line": level_line(view.goods_total, level_discount_for(request.user)),
+            "level_line": level_line(view.goods_total_shown, level_discount_for(request.user)),
             "line_errors": line_errors or {},
         },
         status=status,

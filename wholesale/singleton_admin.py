@@ -17,8 +17,8 @@ def _is_superuser(request) -> bool:
     return user.is_active and user.is_superuser
 
 
-class SuperuserSingletonAdmin(admin.ModelAdmin):
-    """The admin of a one-row settings model with an ``updated_by`` field."""
+class SuperuserOnlyAdmin(admin.ModelAdmin):
+    """An admin only the super admin may see and use, whatever the staff roles grant."""
 
     def has_module_permission(self, request):
         return _is_superuser(request)
@@ -28,6 +28,16 @@ class SuperuserSingletonAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return _is_superuser(request)
+
+    def has_add_permission(self, request):
+        return _is_superuser(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return _is_superuser(request)
+
+
+class SuperuserSingletonAdmin(SuperuserOnlyAdmin):
+    """The admin of a one-row settings model with an ``updated_by`` field."""
 
     def has_add_permission(self, request):
         return (

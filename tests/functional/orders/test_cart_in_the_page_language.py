@@ -2,6 +2,8 @@
 translated it; the order line keeps the base name, which staff, invoices and exports read."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from orders.models import CartLine, OrderLine
 from tests.factories import ProductFactory, ProductTranslationFactory
@@ -28,10 +30,7 @@ def test_the_cart_shows_the_translated_name_and_english_elsewhere(buyer_client, 
     assert "Organic Cotton Tee" in buyer_client.get("/cart/").content.decode()
 
 
-def test_the_translated_name_costs_no_query(buyer_client, buyer, django_assert_num_queries):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
+def test_the_translated_name_costs_no_query(buyer_client, buyer):
     tee = ProductFactory(name="Organic Cotton Tee")
     ProductTranslationFactory(product=tee, language="es", name="Camiseta")
     fill_cart(buyer, tee)

@@ -314,7 +314,6 @@ class TestTheCartPage:
         assert "Made to order: ships 30 days after payment." in _cart_html(buyer_client)
 
     @pytest.mark.usefixtures("warm_layout")
-    @pytest.mark.usefixtures("warm_layout")
     def test_the_query_count_does_not_grow_with_the_lines(
         self, buyer_client, django_assert_max_num_queries
     ):
@@ -332,6 +331,52 @@ class TestTheCartPage:
         with django_assert_max_num_queries(5) as many_lines:
             assert buyer_client.get("/cart/").status_code == 200
         assert len(many_lines.captured_queries) == len(one_line.captured_queries)
+
+
+class TestCheckoutInTheChosenCurrency:
+    """At 0.9137 a unit of 3.30 is €3.02 and a line of 30 €90.60, as the order charges it;
+    converting the base amounts instead would show a line of 99.00 as €90.46."""
+
+    @pytest.fixture(autouse=True)
+    def euros(self):
+        from wholesale.currencies import invalidate
+        from wholesale.models import Currency
+
+        Currency.objects.filter(code="EUR").update(rate=Decimal("0.9137"), is_active=True)
+        invalidate()
+
+    def test_the_review_lines_add_up_to_the_goods_charged(self, buyer_client, buyer):
+        from tests.functional.orders.test_checkout_pages import REVIEW, ready_to_review
+
+        ready_to_review(buyer_client, buyer)
+        buyer_client.post("/currency/", {"currency": "EUR"})
+        html = buyer_client.get(REVIEW).content.decode()
+        assert html.count('<span class="line-total price">€90.60</span>') == 2
+        assert "€90.46" not in html
+        assert 'data-testid="total-goods">€181.20<' in html
+
+    def test_the_level_discount_is_taken_from_the_goods_charged(self):
+        from tests.functional.orders.test_checkout_pages import (
+            DELIVERY,
+            fill_cart,
+            shipping_to_europe,
+        )
+        from tests.functional.orders.test_level_discount import member_at
+
+        member, client = member_at("Gold")  # 5% off
+        shipping_to_europe()
+        fill_cart(member)
+        client.post("/currency/", {"currency": "EUR"})
+        html = client.get(DELIVERY).content.decode()
+        # €181.20 of goods, 5% off: −€9.06, €172.14 (not 9.90 and 188.10 converted: €9.05
+        # and €171.87, which do not add up to the goods shown).
+        assert 'data-testid="goods-total">€181.20<' in html
+        assert "−€9.06" in html
+        assert 'data-testid="goods-after-discount">€172.14<' in html
+        # The cart page says the same.
+        html = client.get("/cart/").content.decode()
+        assert "−€9.06" in html
+        assert 'data-testid="goods-after-discount">€172.14<' in html
 
 
 class TestChangingLinesOnTheCartPage:

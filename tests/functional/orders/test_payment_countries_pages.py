@@ -18,7 +18,14 @@ from tests.factories import (
     UserFactory,
 )
 
-from .test_checkout_pages import REVIEW, checked, choose_delivery, fill_cart, review_form
+from .test_checkout_pages import (
+    REVIEW,
+    checked,
+    choose_delivery,
+    fill_cart,
+    hidden_fields,
+    review_form,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -85,8 +92,23 @@ class TestTheReviewPage:
         assert response.status_code == 400
         assert not Order.objects.exists()
         html = response.content.decode()
-        assert "Choose one of the payment methods offered." in html
+        assert html.count("Choose one of the payment methods offered.") == 1
         assert list(offered(html)) == ["card"]
+
+    def test_a_rule_offering_nothing_in_the_currency_leaves_nothing_to_place(
+        self, buyer_client, dutch_buyer
+    ):
+        CountryPaymentMethods.objects.create(country="NL", methods=["blik"])  # złoty only
+        html = buyer_client.get(REVIEW).content.decode()
+        assert offered(html) == {}
+        assert 'data-testid="place-order" disabled' in html
+        assert 'data-testid="no-payment-method"' in html  # and the page says why
+        data = hidden_fields(html)
+        data |= {"action": "place", "shipping_method": checked(html, "shipping_method")[0]}
+        for method in ("", "card", "blik"):
+            response = buyer_client.post(REVIEW, {**data, "payment_method": method})
+            assert response.status_code == 400
+        assert not Order.objects.exists()
 
     def test_an_offered_method_places_the_order(self, buyer_client, dutch_buyer):
         CountryPaymentMethods.objects.create(country="NL", methods=["ideal", "bank_transfer"])
@@ -128,6 +150,25 @@ class TestTheAdmin:
         )
         assert response.status_code == 302
         assert CountryPaymentMethods.objects.get().currencies == {"bank_transfer": ["USD", "EUR"]}
+
+    @pytest.mark.usefixtures("stripe_keys")
+    def test_the_super_admin_changes_a_rule_which_checkout_sees_at_once(self, client):
+        from orders.payment_settings import payment_methods_for
+
+        client.force_login(UserFactory(is_staff=True, is_superuser=True))
+        nl = CountryPaymentMethods.objects.create(country="NL", methods=["ideal"])
+        assert payment_methods_for(country="NL", currency="EUR") == ["ideal"]  # now cached
+        page = client.get(f"{ADMIN}{nl.pk}/change/")
+        assert page.status_code == 200
+        assert page.context["adminform"].form["methods"].value() == ["ideal"]
+
+        response = client.post(
+            f"{ADMIN}{nl.pk}/change/",
+            {"country": "NL", "methods": ["bank_transfer", "ideal"], "currencies": ""},
+        )
+
+        assert response.status_code == 302
+        assert payment_methods_for(country="NL", currency="EUR") == ["ideal", "bank_transfer"]
 
     def test_one_rule_per_country_and_one_default(self, client):
         client.force_login(UserFactory(is_staff=True, is_superuser=True))

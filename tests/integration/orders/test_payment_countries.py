@@ -212,6 +212,36 @@ class TestPlacingAnOrder:
         )
         assert order.lines.get().quantity == 60
 
+    def test_the_order_a_checkout_placed_is_returned_though_the_rule_changed(self, buyer):
+        """Posting the same checkout again (a retry, a second tab) finds its order."""
+        rule("NL", "bank_transfer")
+        key, address = uuid.uuid4(), AddressFactory(member=buyer, country="NL")
+        product = ProductFactory()
+        placed = place_order(
+            buyer,
+            {product.variants.first(): 60},
+            address=address,
+            checkout_key=key,
+            currency="EUR",
+            rate=Decimal("0.9"),
+        )
+        CountryPaymentMethods.objects.filter(country="NL").delete()
+        rule("NL", "card")
+        PaymentSettings.objects.update_or_create(
+            pk=1, defaults={"card_enabled": True, "bank_transfer_enabled": False}
+        )
+        again = order_place(
+            member=buyer,
+            checkout_key=key,
+            address_id=address.pk,
+            method_code="express",
+            payment_method="bank_transfer",
+            currency="EUR",
+            rate=Decimal("0.9"),
+        )
+        assert again.pk == placed.pk
+        assert Order.objects.count() == 1
+
     def test_an_offered_method_is_placed(self, buyer):
         rule("NL", "card", "ideal")
         order = order_in(buyer, "NL", "EUR", "0.9", payment_method="card")
